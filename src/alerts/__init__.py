@@ -1,0 +1,1 @@
+"""The streaming alert core: thresholds and rules over committed readings, alert lifecycle, a thin store."""

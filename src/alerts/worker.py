@@ -1,0 +1,49 @@
+"""The alert worker: woken by NOTIFY from ingest, with a periodic sweep so nothing waits for long."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import structlog
+
+from alerts.engine import run_once
+
+log = structlog.get_logger(__name__)
+
+
+class AlertWorker:
+    def __init__(self, database_url: str, poll_interval_s: float = 1.0) -> None:
+        self.database_url = database_url
+        self.poll_interval_s = poll_interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processed = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="alert-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True) as listen, \
+                        psycopg.connect(self.database_url) as work:
+                    listen.execute("LISTEN nearcare_observations")
+                    delay = 0.5
+                    while not self._stop.is_set():
+                        while (n := run_once(work)) > 0:
+                            self.processed += n
+                            log.info("alerts_evaluated", readings=n)
+                        for _ in listen.notifies(timeout=self.poll_interval_s, stop_after=1):
+                            pass
+            except psycopg.Error as exc:
+                log.warning("alert_worker_db_unavailable", error=str(exc).strip()[:200], retry_in_s=delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10)

@@ -1,0 +1,1 @@
+"""The home side: BLE sessions, device simulators, the SQLite outbox, MQTT publishing, gateway health."""

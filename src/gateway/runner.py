@@ -1,0 +1,108 @@
+"""The gateway loop: scan for the kit's enrolled devices, talk to each that wakes up, queue, publish."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from gateway.outbox import Outbox
+from gateway.publisher import Publisher
+from gateway.session import DeviceSpec, run_session
+from gateway.transport import LinkLost, Transport
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class EnrolledDevice:
+    address: str
+    spec: DeviceSpec
+
+
+@dataclass
+class DeviceHealth:
+    last_seen: datetime | None = None
+    rssi: int | None = None
+    clock_offset_s: float | None = None
+    failures: int = 0
+    next_try: datetime | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def as_status(self) -> dict[str, object]:
+        return {"last_seen": self.last_seen.isoformat() if self.last_seen else None, "rssi": self.rssi,
+                "clock_offset_s": self.clock_offset_s, "failures": self.failures}
+
+
+class Gateway:
+    def __init__(self, gateway_id: str, transport: Transport, outbox: Outbox, publisher: Publisher,
+                 devices: list[EnrolledDevice], tz: ZoneInfo, *, scan_interval_s: float = 2.0,
+                 heartbeat_interval_s: float = 60.0) -> None:
+        self.gateway_id = gateway_id
+        self.transport = transport
+        self.outbox = outbox
+        self.publisher = publisher
+        self.devices = {d.address: d for d in devices}
+        self.health = {d.address: DeviceHealth() for d in devices}
+        self.tz = tz
+        self.scan_interval_s = scan_interval_s
+        self.heartbeat_interval_s = heartbeat_interval_s
+
+    async def poll_once(self) -> int:
+        """One scan and a session with every enrolled device that advertises; returns readings queued."""
+        queued = 0
+        now = datetime.now(UTC)
+        for ad in await self.transport.scan(timeout=self.scan_interval_s):
+            enrolled = self.devices.get(ad.address)
+            if enrolled is None:
+                continue
+            health = self.health[ad.address]
+            health.last_seen, health.rssi = now, ad.rssi
+            if health.next_try and now < health.next_try:
+                continue
+            try:
+                link = await self.transport.connect(ad.address, pair=enrolled.spec.bonding)
+            except (LinkLost, OSError, TimeoutError) as exc:
+                self._backoff(health, str(exc))
+                continue
+            result = await run_session(link, ad.address, enrolled.spec, self.tz)
+            if result.clock_offset is not None:
+                health.clock_offset_s = result.clock_offset.total_seconds()
+            if result.observations:
+                queued += self.outbox.put((str(o.id), o.model_dump_json()) for o in result.observations)
+                self.publisher.wake()
+            if result.problems:
+                self._backoff(health, "; ".join(result.problems))
+            else:
+                health.failures, health.next_try = 0, None
+            log.info("device_session", device=ad.address, readings=len(result.observations),
+                     problems=len(result.problems))
+        return queued
+
+    def _backoff(self, health: DeviceHealth, problem: str) -> None:
+        health.failures += 1
+        delay = min(2 ** health.failures, 300)
+        health.next_try = datetime.now(UTC) + timedelta(seconds=delay)
+        health.problems = [problem][-5:]
+
+    def heartbeat(self) -> None:
+        self.publisher.publish_status({a: h.as_status() for a, h in self.health.items()})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        last_beat = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception:  # the radio stack misbehaves now and then; the gateway must live on
+                log.exception("gateway_poll_failed")
+            if loop.time() - last_beat >= self.heartbeat_interval_s:
+                self.heartbeat()
+                last_beat = loop.time()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.scan_interval_s)
+            except TimeoutError:
+                pass

@@ -1,0 +1,1 @@
+"""Byte-level Bluetooth device simulators driven by clinical scenario scripts (the only simulated part)."""

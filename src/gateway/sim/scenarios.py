@@ -1,0 +1,94 @@
+"""Clinical scenario scripts: what a patient's devices would measure, day by day. Pure and seeded.
+
+Baselines and courses follow published physiology: heart-failure decompensation shows 1–2 kg fluid weight
+gain over days with rising resting pulse (ESC HF guideline 2021); COPD exacerbations show falling SpO2 and
+FEV1 with rising pulse over 3–7 days (GOLD 2024); home blood pressure day-to-day SD about 5–8 mmHg (ESH).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+SCENARIOS = ("stable", "hf_weight_gain", "copd_exacerbation", "nocturnal_hypo", "hypertensive_crisis")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measurement session on one kind of device, in the patient's local time."""
+
+    at: datetime  # naive local time as the patient lives it
+    kind: str  # "bp", "weight", "glucose", "spo2", "temp"
+    values: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Patient:
+    seed: int
+    scenario: str
+    kinds: tuple[str, ...]
+    weight_kg: float = 80.0
+    systolic: float = 135.0
+    diastolic: float = 82.0
+    pulse: float = 72.0
+    spo2: float = 95.0
+    glucose: float = 7.5
+    event_day: int = 0  # days before the end of the series when the scenario peaks (0 = last day)
+
+
+def _morning(day: datetime, rng: random.Random) -> datetime:
+    return day.replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(minutes=rng.randint(-40, 50))
+
+
+def _ramp(days_to_event: int, length: int) -> float:
+    """0 before the course starts, rising to 1 on the event day, easing off after it."""
+    if days_to_event > length:
+        return 0.0
+    if days_to_event >= 0:
+        return (length - days_to_event) / length
+    return max(0.0, 1.0 + days_to_event / 3)
+
+
+def day_samples(p: Patient, day: datetime, days_to_event: int) -> list[Sample]:
+    """What the patient measures on one day (a missed day now and then, as real patients do)."""
+    rng = random.Random(f"{p.seed}-{day.date().isoformat()}")
+    if rng.random() < 0.06:
+        return []
+    out: list[Sample] = []
+    hf = _ramp(days_to_event, 7) if p.scenario == "hf_weight_gain" else 0.0
+    copd = _ramp(days_to_event, 5) if p.scenario == "copd_exacerbation" else 0.0
+    crisis = p.scenario == "hypertensive_crisis" and days_to_event == 0
+    pulse = p.pulse + rng.gauss(0, 4) + 14 * hf + 22 * copd
+    if "weight" in p.kinds:
+        weight = p.weight_kg + rng.gauss(0, 0.3) + 2.8 * hf
+        out.append(Sample(_morning(day, rng) - timedelta(minutes=10), "weight", {"weight": round(weight, 2)}))
+    if "bp" in p.kinds:
+        sys_ = p.systolic + rng.gauss(0, 7) + (52 if crisis else 0)
+        dia = p.diastolic + rng.gauss(0, 5) + (34 if crisis else 0)
+        out.append(Sample(_morning(day, rng), "bp", {"systolic": round(sys_), "diastolic": round(dia),
+                                                     "pulse": round(pulse)}))
+    if "spo2" in p.kinds:
+        spo2 = min(100.0, p.spo2 + rng.gauss(0, 0.8) - 7 * copd)
+        out.append(Sample(_morning(day, rng) + timedelta(minutes=5), "spo2",
+                          {"spo2": round(spo2), "pulse": round(pulse)}))
+    if "glucose" in p.kinds:
+        for hour in (7, 12, 18, 22):
+            g = p.glucose + rng.gauss(0, 1.4) + (2.5 if hour == 12 else 0)
+            out.append(Sample(day.replace(hour=hour, minute=rng.randint(0, 40)), "glucose",
+                              {"glucose": round(max(2.0, g), 1)}))
+        if p.scenario == "nocturnal_hypo" and days_to_event in (0, 2, 5):
+            out.append(Sample(day.replace(hour=3, minute=rng.randint(0, 50)), "glucose",
+                              {"glucose": round(2.6 + rng.random() * 0.8, 1)}))
+    return sorted(out, key=lambda s: s.at)
+
+
+def history(p: Patient, end: datetime, days: int) -> list[Sample]:
+    """``days`` days of samples ending at ``end`` (naive local), only those before ``end``."""
+    start = (end - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    out: list[Sample] = []
+    for i in range(days + 1):
+        day = start + timedelta(days=i)
+        days_to_event = (end.date() - timedelta(days=p.event_day) - day.date()).days
+        out.extend(s for s in day_samples(p, day, days_to_event) if s.at < end)
+    return out

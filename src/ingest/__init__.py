@@ -1,0 +1,1 @@
+"""From the broker to the database: MQTT consumption, validation, quarantine, batched writes, schema."""

@@ -1,0 +1,108 @@
+"""Batched, idempotent writes: COPY into a staging table, then INSERT … ON CONFLICT DO NOTHING."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+from device_profiles.wire import WireObservation
+
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS obs_staging (
+    id uuid, patient_id int, code text, value double precision, unit text,
+    measured_at timestamptz, received_at timestamptz, gateway_id text, device_id text,
+    device_profile text, user_index int, source text, flags text[]
+) ON COMMIT DELETE ROWS
+"""
+
+_MOVE = """
+WITH moved AS (
+    INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at, gateway_id,
+                              device_id, device_profile, user_index, source, flags)
+    SELECT DISTINCT ON (id) id, patient_id, code, value, unit, measured_at, received_at, gateway_id,
+           device_id, device_profile, user_index, source, flags
+    FROM obs_staging ORDER BY id
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, patient_id
+), queued AS (
+    INSERT INTO alert_queue (patient_id, observation_id) SELECT patient_id, id FROM moved
+)
+SELECT count(*) FROM moved
+"""
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An accepted observation bound to the patient whose kit took it."""
+
+    gateway_id: str
+    patient_id: int
+    obs: WireObservation
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    inserted: int
+    duplicates: int
+    quarantined: int
+
+
+class Assignments:
+    """Kit assignments of a set of gateways, to bind readings by measured time."""
+
+    def __init__(self, rows: Iterable[tuple[str, int, datetime, datetime | None]]) -> None:
+        self._by_gateway: dict[str, list[tuple[int, datetime, datetime | None]]] = {}
+        for gateway_id, patient_id, start, end in rows:
+            self._by_gateway.setdefault(gateway_id, []).append((patient_id, start, end))
+
+    @classmethod
+    def load(cls, conn: psycopg.Connection, gateway_ids: Sequence[str]) -> Assignments:
+        rows = conn.execute(
+            "SELECT gateway_id, patient_id, valid_from, valid_to FROM kit_assignments WHERE gateway_id = ANY(%s)",
+            (list(gateway_ids),),
+        ).fetchall()
+        return cls(rows)
+
+    def patient_at(self, gateway_id: str, at: datetime) -> int | None:
+        for patient_id, start, end in self._by_gateway.get(gateway_id, ()):
+            if start <= at and (end is None or at < end):
+                return patient_id
+        return None
+
+
+def known_gateways(conn: psycopg.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT id FROM gateways")}
+
+
+def quarantine(conn: psycopg.Connection, items: Iterable[tuple[str, bytes, str]]) -> int:
+    """Store (topic, payload, reason) rows; returns how many."""
+    rows = list(items)
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO quarantine (topic, payload, reason) VALUES (%s, %s, %s)", rows)
+    return len(rows)
+
+
+def write_observations(conn: psycopg.Connection, bound: Sequence[Bound]) -> tuple[int, int]:
+    """Insert inside the caller's transaction; returns (inserted, duplicates)."""
+    if not bound:
+        return 0, 0
+    conn.execute(_STAGING)
+    with conn.cursor() as cur:
+        with cur.copy(
+            "COPY obs_staging (id, patient_id, code, value, unit, measured_at, received_at, gateway_id,"
+            " device_id, device_profile, user_index, source, flags) FROM STDIN"
+        ) as copy:
+            for b in bound:
+                o = b.obs
+                copy.write_row((o.id, b.patient_id, o.code, o.value, o.unit, o.measured_at, o.received_at,
+                                b.gateway_id, o.device.id, o.device.profile, o.user_index, o.source,
+                                list(o.flags)))
+        row = cur.execute(_MOVE).fetchone()
+    inserted = int(row[0]) if row else 0
+    conn.execute("SELECT pg_notify('nearcare_observations', %s)", (json.dumps({"n": inserted}),))
+    return inserted, len(bound) - inserted

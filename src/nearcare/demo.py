@@ -1,0 +1,80 @@
+"""`nearcare demo`: the whole platform on one machine — database, broker, kits, ingest, alerts, web."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import ExitStack
+from zoneinfo import ZoneInfo
+
+import psycopg
+import structlog
+import uvicorn
+
+from alerts.worker import AlertWorker
+from clinician_ui.app import create_app
+from gateway.sim.devices import KINDS
+from ingest.consumer import IngestConfig, IngestWorker
+from ingest.migrate import migrate
+from nearcare import seed
+from nearcare.cohort import cohort
+from nearcare.kits import KitFleet
+from nearcare.ports import free_port
+from nearcare.settings import Settings
+from nearcare.stack import open_endpoints
+
+log = structlog.get_logger(__name__)
+
+
+def _http_port(host: str, wanted: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind((host, wanted))
+            return wanted
+        except OSError:
+            return free_port(host)
+
+
+def banner(url: str, logins: list[seed.Login], embedded: bool) -> str:
+    lines = ["", "=" * 64, "  nearcare is running", f"  Open {url} in a browser", "",
+             "  Demo logins (username / password):"]
+    lines += [f"    {x.username:<14} {x.password:<16} {x.display_name}" for x in logins]
+    if embedded:
+        lines.append("  Database and broker: embedded (data kept in the data directory)")
+    lines += ["  Press Ctrl-C to stop.", "=" * 64, ""]
+    return "\n".join(lines)
+
+
+def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 15.0) -> None:
+    tz = ZoneInfo(settings.timezone)
+    with ExitStack() as stack:
+        ends = open_endpoints(settings, stack)
+        migrate(ends.database_url)
+        patients = cohort(set(KINDS))
+        logins_file = settings.data_dir / "demo-logins.txt"
+        with psycopg.connect(ends.database_url) as conn:
+            first_run = not seed.is_seeded(conn)
+            if first_run:
+                logins = seed.seed(conn, patients, history_days)
+                seed.save_logins(logins_file, logins)
+        logins = seed.read_logins(logins_file)
+        shared = settings.mqtt_shared_subscription and not ends.embedded_broker
+        ingest = IngestWorker(IngestConfig(ends.database_url, ends.mqtt_url, shared_subscription=shared))
+        ingest.start()
+        stack.callback(ingest.stop)
+        alerts = AlertWorker(ends.database_url)
+        alerts.start()
+        stack.callback(alerts.stop)
+        fleet = KitFleet(patients, ends.mqtt_url, settings.data_dir, tz, history_days=history_days,
+                         live_interval_s=live_interval_s)
+        if first_run:
+            log.info("demo_history_loaded", readings=fleet.load_history(), days=history_days)
+        ingest.wait_subscribed()
+        fleet.start()
+        stack.callback(fleet.stop)
+        port = _http_port(settings.http_host, settings.http_port)
+        app = create_app(ends.database_url, secure_cookies=settings.secure_cookies)
+        server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning",
+                                               lifespan="on"))
+        print(banner(f"http://{settings.http_host}:{port}/", logins, ends.embedded_database), flush=True)
+        server.run()
+        log.info("demo_stopping")
