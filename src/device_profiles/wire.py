@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 TOPIC_ROOT = "nearcare/v1/gw"
-WIRE_VERSION = 1
+WIRE_VERSION: Final = 1
 
 # Fixed namespace so that every gateway, retry and re-download derives the same id for the same reading.
 OBSERVATION_NAMESPACE = uuid.UUID("6f1c2a1e-4b7e-5c7a-9d1e-6e6561726361")
