@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 import psycopg
 import structlog
 
@@ -36,7 +37,7 @@ class IngestConfig:
 
 def mqtt_client(mqtt_url: str, client_id: str, *, clean: bool) -> tuple[mqtt.Client, str, int]:
     parts = urlsplit(mqtt_url)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean,
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean,
                          protocol=mqtt.MQTTv311)
     if parts.username:
         client.username_pw_set(parts.username, parts.password)
@@ -153,9 +154,10 @@ class IngestWorker:
             except Exception as exc:
                 # A fault of ours must not lose the messages nor stop the worker: keep them, with why.
                 log.exception("ingest_batch_failed", messages=len(batch))
-                result = self._quarantine_all(conn, batch, f"ingest error: {type(exc).__name__}: {exc}")
-                if result is None:
+                fallback = self._quarantine_all(conn, batch, f"ingest error: {type(exc).__name__}: {exc}")
+                if fallback is None:
                     continue
+                result = fallback
             delay = 0.5
             for m in batch:
                 self.client.ack(m.mid, m.qos)
@@ -163,7 +165,7 @@ class IngestWorker:
             self.stats["duplicates"] += result.duplicates
             self.stats["quarantined"] += result.quarantined
             self.stats["batches"] += 1
-            log.info("ingest_batch", messages=len(batch), inserted=result.inserted,
+            log.debug("ingest_batch", messages=len(batch), inserted=result.inserted,
                      duplicates=result.duplicates, quarantined=result.quarantined)
             batch = []
         if conn is not None:

@@ -72,9 +72,9 @@ def check_message(topic: str, payload: bytes, now: datetime, known_gateways: set
     accepted: list[WireObservation] = []
     rejected: list[Rejected] = []
     for obs in batch.observations:
-        reason = check_observation(obs, now)
-        if reason is None:
+        problem = check_observation(obs, now)
+        if problem is None:
             accepted.append(obs)
         else:
-            rejected.append(Rejected(reason, obs.model_dump_json().encode()))
+            rejected.append(Rejected(problem, obs.model_dump_json().encode()))
     return Checked(batch, tuple(accepted), tuple(rejected))
