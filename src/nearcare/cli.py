@@ -46,7 +46,10 @@ def demo(
 
     settings = load()
     logs.configure(settings.log_format)
-    demo_mod.run(settings, history_days=history_days, live_interval_s=live_interval)
+    try:
+        demo_mod.run(settings, history_days=history_days, live_interval_s=live_interval)
+    except KeyboardInterrupt:  # Ctrl-C is how the demo is meant to end
+        pass
 
 
 @db_app.command("migrate")

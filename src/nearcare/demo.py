@@ -26,6 +26,8 @@ log = structlog.get_logger(__name__)
 
 
 def _http_port(host: str, wanted: int) -> int:
+    if wanted == 0:
+        return free_port(host)
     with socket.socket() as s:
         try:
             s.bind((host, wanted))
@@ -42,6 +44,17 @@ def banner(url: str, logins: list[seed.Login], embedded: bool) -> str:
         lines.append("  Database and broker: embedded (data kept in the data directory)")
     lines += ["  Press Ctrl-C to stop.", "=" * 64, ""]
     return "\n".join(lines)
+
+
+class _Server(uvicorn.Server):
+    """Prints the banner only once the web app really listens."""
+
+    banner = ""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.banner, flush=True)
 
 
 def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 15.0) -> None:
@@ -73,8 +86,8 @@ def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 
         stack.callback(fleet.stop)
         port = _http_port(settings.http_host, settings.http_port)
         app = create_app(ends.database_url, secure_cookies=settings.secure_cookies)
-        server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning",
-                                               lifespan="on"))
-        print(banner(f"http://{settings.http_host}:{port}/", logins, ends.embedded_database), flush=True)
+        server = _Server(uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning",
+                                        lifespan="on"))
+        server.banner = banner(f"http://{settings.http_host}:{port}/", logins, ends.embedded_database)
         server.run()
         log.info("demo_stopping")

@@ -69,13 +69,16 @@ class EmbeddedPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _pg(self, tool: str, *args: str, timeout: float = 60) -> None:
-        subprocess.run([str(_bin_dir() / tool), *args], check=True, capture_output=True, timeout=timeout,
-                       **self._owner)  # type: ignore[call-overload]
+        done = subprocess.run([str(_bin_dir() / tool), *args], capture_output=True, text=True, timeout=timeout,
+                              **self._owner)  # type: ignore[call-overload]
+        if done.returncode != 0:
+            raise subprocess.CalledProcessError(done.returncode, f"{tool} {' '.join(args)}",
+                                                done.stdout, f"{done.stderr.strip()}")
 
     def start(self) -> str:
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        _open_path_for(self.data_dir, self._owner)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = self.data_dir / "pgdata"
+        _open_path_for(pgdata, self._owner)
         if not (pgdata / "PG_VERSION").exists():
             if pgdata.exists():
                 shutil.rmtree(pgdata)

@@ -1,0 +1,5 @@
+"""`python -m nearcare` runs the command line."""
+
+from nearcare.cli import app
+
+app()
