@@ -1,0 +1,116 @@
+"""User accounts and login sessions: only a hash of the session token is ever stored."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import psycopg
+from psycopg.rows import dict_row
+
+from clinician_ui.passwords import hash_password, verify_password
+
+Role = Literal["nurse", "acute_nurse", "gp", "admin", "patient"]
+ROLES: tuple[str, ...] = ("nurse", "acute_nurse", "gp", "admin", "patient")
+CLINICAL_ROLES: frozenset[str] = frozenset({"nurse", "acute_nurse", "gp", "admin"})
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    locale: str
+
+    def public(self) -> dict[str, object]:
+        return {"id": self.id, "username": self.username, "display_name": self.display_name,
+                "role": self.role}
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    token_hash: str
+    csrf_token: str
+
+
+def create_user(conn: psycopg.Connection, *, username: str, password: str, display_name: str, role: str,
+                organisation_id: int | None, locale: str = "da") -> int:
+    """Insert a user with an argon2 password hash and return its id (the caller commits)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    if locale not in ("da", "en"):
+        raise ValueError(f"unknown locale {locale!r}; expected 'da' or 'en'")
+    row = conn.execute(
+        "INSERT INTO users (username, password_hash, display_name, role, organisation_id, locale)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (username, hash_password(password), display_name, role, organisation_id, locale),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_USER_COLUMNS = "u.id, u.username, u.display_name, u.role, u.organisation_id, u.locale"
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(id=int(row["id"]), username=str(row["username"]), display_name=str(row["display_name"]),
+                role=str(row["role"]), organisation_id=row["organisation_id"], locale=str(row["locale"]))
+
+
+async def authenticate(conn: psycopg.AsyncConnection, username: str, password: str) -> User | None:
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = %s",
+                      (username,))
+    row = await cur.fetchone()
+    stored = str(row["password_hash"]) if row else None
+    ok = await asyncio.to_thread(verify_password, stored, password)
+    return _user(row) if ok and row else None
+
+
+async def start_session(conn: psycopg.AsyncConnection, user_id: int) -> tuple[str, str]:
+    """A new session for the user: (cookie token, csrf token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    await conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES (%s, %s, %s, now() + %s)",
+        (token_hash(token), user_id, csrf, SESSION_LIFETIME),
+    )
+    # Sweep expired sessions now and then rather than in a separate job.
+    await conn.execute("DELETE FROM sessions WHERE user_id = %s AND expires_at < now()", (user_id,))
+    return token, csrf
+
+
+async def load_session(conn: psycopg.AsyncConnection, token: str | None) -> Session | None:
+    if not token:
+        return None
+    digest = token_hash(token)
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        f"SELECT {_USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.token_hash = %s AND s.expires_at > now()",
+        (digest,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return Session(user=_user(row), token_hash=digest, csrf_token=str(row["csrf_token"]))
+
+
+async def end_session(conn: psycopg.AsyncConnection, digest: str) -> None:
+    await conn.execute("DELETE FROM sessions WHERE token_hash = %s", (digest,))
+
+
+async def set_locale(conn: psycopg.AsyncConnection, user_id: int, locale: str) -> None:
+    await conn.execute("UPDATE users SET locale = %s WHERE id = %s", (locale, user_id))

@@ -1,0 +1,129 @@
+"""The app factory: pool, live alert listener, routes, security headers and error pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from psycopg_pool import AsyncConnectionPool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clinician_ui import live
+from clinician_ui.errors import Conflict, LoginRequired, NotFound
+from clinician_ui.i18n import pick_locale, t
+from clinician_ui.ratelimit import LoginLimiter
+from clinician_ui.routes import api, pages, ws
+from clinician_ui.templating import render
+
+log = structlog.get_logger("clinician_ui")
+
+CSP = ("default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
+_SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """CSP and friends on every response; patient data is never cached (static files may be)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", [])) + _SECURITY_HEADERS
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _locale(request: Request) -> str:
+    session = getattr(request.state, "session", None)
+    return session.user.locale if session else pick_locale(request.cookies.get(pages.LANG_COOKIE))
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "Not signed in"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={target}" if target != "/" else "/login", status_code=303)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, _exc: NotFound) -> Response:
+        return await http_error(request, HTTPException(status_code=404, detail="Not found"))
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, _exc: Conflict) -> Response:
+        return JSONResponse({"detail": "The alert is not in a state that allows this"}, status_code=409)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request) or exc.status_code not in (403, 404):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        locale = _locale(request)
+        message = t(locale, "not_found" if exc.status_code == 404 else "forbidden")
+        return render(request, "error.html", locale, status_code=exc.status_code, message=message)
+
+
+def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
+    """The clinician web app on this database; the pool and the alert listener live as long as the app."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = AsyncConnectionPool(database_url, min_size=1, max_size=10, open=False, name="clinician_ui")
+        await pool.open(wait=True, timeout=30)
+        hub = live.Hub()
+        app.state.pool, app.state.hub = pool, hub
+        listening = asyncio.Event()
+        listener = asyncio.create_task(live.listen(
+            database_url, lambda payload: live.push_alert(pool, hub, payload),
+            lambda: hub.broadcast({"type": "resync"}), listening,
+        ), name="nearcare-alert-listener")
+        # Start serving once alerts can be pushed, so nothing raised right after start-up is missed.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listening.wait(), timeout=10)
+        log.info("clinician_ui_started", listening=listening.is_set())
+        try:
+            yield
+        finally:
+            hub.close_all()
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+            await pool.close(timeout=5)
+            log.info("clinician_ui_stopped")
+
+    app = FastAPI(title="nearcare clinician", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.secure_cookies = secure_cookies
+    app.state.limiter = LoginLimiter()
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.include_router(pages.router)
+    _install_error_handlers(app)
+    return app

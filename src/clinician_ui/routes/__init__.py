@@ -1,0 +1,1 @@
+"""HTTP routes: the JSON API, the HTML pages and the live websocket."""
