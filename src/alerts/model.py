@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from alerts.thresholds import Severity
+# 'review' is for the GP's list (slow trends, targets missed); red and yellow are for the nurse's queue.
+Severity = Literal["red", "yellow", "review"]
+SEVERITY_RANK: dict[str, int] = {"review": 0, "yellow": 1, "red": 2}
 
-SEVERITY_RANK: dict[str, int] = {"yellow": 1, "red": 2}
+# A reading that reached the server this long after it was measured counts as late (a gateway that was
+# offline and uploads its backlog at once).
+LATE_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,11 @@ class Reading:
     value: float
     unit: str
     measured_at: datetime
+    received_at: datetime | None = None
+
+    @property
+    def late(self) -> bool:
+        return self.received_at is not None and self.received_at - self.measured_at > LATE_AFTER
 
 
 @dataclass(frozen=True)
@@ -34,13 +43,17 @@ class LiveAlert:
 
 @dataclass(frozen=True)
 class Finding:
-    """A rule's verdict that a reading is abnormal, with everything the explanation needs."""
+    """A rule's verdict that something is abnormal, with everything the explanation needs.
+
+    ``reading`` is the newest reading that supports the verdict; its id keys the alert's evidence, so
+    evaluating the same data twice never counts twice."""
 
     rule: str
     code: str
     severity: Severity
     reading: Reading
     explanation: dict[str, object] = field(hash=False)
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,3 +75,7 @@ class AutoResolve:
 
 
 Action = Open | Update | AutoResolve
+
+
+def worse(a: Severity, b: Severity) -> Severity:
+    return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b

@@ -40,7 +40,7 @@ class AlertWorker:
                     while not self._stop.is_set():
                         while (n := run_once(work)) > 0:
                             self.processed += n
-                            log.info("alerts_evaluated", readings=n)
+                            log.debug("alerts_evaluated", readings=n)
                         for _ in listen.notifies(timeout=self.poll_interval_s, stop_after=1):
                             pass
             except psycopg.Error as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from gateway.download import Committed, sequence_key
 from gateway.outbox import Outbox
 from gateway.publisher import Publisher
 from gateway.session import DeviceSpec, run_session
@@ -28,13 +30,14 @@ class DeviceHealth:
     last_seen: datetime | None = None
     rssi: int | None = None
     clock_offset_s: float | None = None
+    battery: int | None = None
     failures: int = 0
     next_try: datetime | None = None
     problems: list[str] = field(default_factory=list)
 
     def as_status(self) -> dict[str, object]:
         return {"last_seen": self.last_seen.isoformat() if self.last_seen else None, "rssi": self.rssi,
-                "clock_offset_s": self.clock_offset_s, "failures": self.failures}
+                "clock_offset_s": self.clock_offset_s, "battery": self.battery, "failures": self.failures}
 
 
 class Gateway:
@@ -68,18 +71,26 @@ class Gateway:
             except (LinkLost, OSError, TimeoutError) as exc:
                 self._backoff(health, str(exc))
                 continue
-            result = await run_session(link, ad.address, enrolled.spec, self.tz)
+            key = sequence_key(ad.address)
+            last = Committed.from_meta(self.outbox.get_meta(key)) if enrolled.spec.racp else None
+            result = await run_session(link, ad.address, enrolled.spec, self.tz, last_record=last)
             if result.clock_offset is not None:
                 health.clock_offset_s = result.clock_offset.total_seconds()
+            if result.battery is not None:
+                health.battery = result.battery
             if result.observations:
                 queued += self.outbox.put((str(o.id), o.model_dump_json()) for o in result.observations)
                 self.publisher.wake()
+            if result.commit_record:
+                # Only now that the readings are safely in the outbox: a crash before this line means the
+                # meter is asked again from the old sequence, never that a record is skipped.
+                self.outbox.set_meta(key, result.last_record.to_meta() if result.last_record else "")
             if result.problems:
                 self._backoff(health, "; ".join(result.problems))
             else:
                 health.failures, health.next_try = 0, None
-            log.info("device_session", device=ad.address, readings=len(result.observations),
-                     problems=len(result.problems))
+            log.debug("device_session", device=ad.address, readings=len(result.observations),
+                      problems=len(result.problems))
         return queued
 
     def _backoff(self, health: DeviceHealth, problem: str) -> None:
@@ -102,7 +113,5 @@ class Gateway:
             if loop.time() - last_beat >= self.heartbeat_interval_s:
                 self.heartbeat()
                 last_beat = loop.time()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.scan_interval_s)
-            except TimeoutError:
-                pass

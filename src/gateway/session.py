@@ -10,16 +10,17 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from device_profiles.battery import BATTERY_LEVEL
 from device_profiles.codes import CODES
+from device_profiles.date_time import CURRENT_TIME, DATE_TIME, build_current_time, build_date_time
 from device_profiles.decoders import decode
 from device_profiles.reading import DecodedReading, DecodeError
 from device_profiles.wire import DeviceRef, WireObservation, observation_id
 from gateway.clock import corrected, offset
-from gateway.transport import Link
+from gateway.download import Committed, RecordDownload
+from gateway.transport import GattError, Link
 
 log = structlog.get_logger(__name__)
-
-CURRENT_TIME = "2a2b"
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class DeviceSpec:
 
     profile_id: str
     measurements: tuple[tuple[str, bool], ...]  # (characteristic, indicate?)
-    current_time: str = "none"  # "writable", "readable" or "none"
+    current_time: str = "none"  # "writable", "readable" (read when present) or "none"
     bonding: bool = False
+    time_characteristic: str = CURRENT_TIME  # Current Time 0x2A2B or Date Time 0x2A08
+    racp: str | None = None  # Record Access Control Point: stored records are asked for, not pushed
+    battery: bool = False  # Battery Level 0x2A19 readable
 
 
 @dataclass
@@ -37,6 +41,11 @@ class SessionResult:
     observations: list[WireObservation]
     clock_offset: timedelta | None
     problems: list[str]
+    battery: int | None = None
+    # Set only after a complete record download: the runner stores ``last_record`` (None: forget it) once
+    # the observations are in the outbox, never before.
+    commit_record: bool = False
+    last_record: Committed | None = None
 
 
 def to_observations(reading: DecodedReading, payload: bytes, device_id: str, profile_id: str,
@@ -48,14 +57,18 @@ def to_observations(reading: DecodedReading, payload: bytes, device_id: str, pro
         measured_at = received_at
     # Without a time stamp or sequence the payload alone does not tell two days apart: anchor on receipt.
     anchor = None if reading.device_time is not None or reading.sequence is not None else received_at.isoformat()
-    out = []
+    out: list[WireObservation] = []
+    if "control_solution" in reading.flags:
+        # A control-solution test measures the meter, not the patient.
+        log.info("device_control_test", device=device_id, characteristic=reading.characteristic)
+        return out
     for m in reading.measurements:
         if m.value is None:
             log.info("device_no_value", device=device_id, code=m.code, reason=m.no_value_reason)
             continue
         code = CODES.get(m.code)
-        if code is None:
-            continue
+        if code is None or not code.clinical:
+            continue  # e.g. battery level: device health, not a patient observation
         out.append(WireObservation(
             id=observation_id(device_id, reading.characteristic, payload, m.code, anchor),
             code=code.loinc, value=round(m.value, 4), unit=m.unit, measured_at=measured_at.astimezone(UTC),
@@ -66,63 +79,90 @@ def to_observations(reading: DecodedReading, payload: bytes, device_id: str, pro
 
 
 async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, *,
-                      idle_timeout: float = 3.0, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-                      ) -> SessionResult:
-    """Talk to a connected device until it hangs up or goes quiet; never raises on device faults."""
-    problems: list[str] = []
-    device_offset: timedelta | None = None
+                      idle_timeout: float = 3.0, now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                      last_record: Committed | None = None) -> SessionResult:
+    """Talk to a connected device until it hangs up, goes quiet or has sent the records asked for; never
+    raises on device faults. ``last_record`` is the newest stored record already committed (RACP meters)."""
+    result = SessionResult([], None, [])
     received: list[tuple[bytes, str, datetime]] = []
     got_data = asyncio.Event()
     try:
         if spec.current_time in ("readable", "writable"):
-            device_offset = await _sync_clock(link, spec, tz, now)
+            result.clock_offset = await _sync_clock(link, spec, tz, now)
+        if spec.battery:
+            result.battery = await _read_battery(link)
         for characteristic, indicate in spec.measurements:
             def on_value(data: bytes, characteristic: str = characteristic) -> None:
                 received.append((bytes(data), characteristic, now()))
                 got_data.set()
 
             await link.subscribe(characteristic, on_value, indicate=indicate)
-        while link.is_connected:
-            got_data.clear()
-            if await link.wait_disconnected(idle_timeout):
-                break
-            if not got_data.is_set():
-                break
+        if spec.racp is not None:
+            download = RecordDownload(link, received, characteristic=spec.racp)
+            # [GLP 1.0] the meter refuses RACP writes until the measurement notifications and the RACP
+            # indications are both enabled, hence this order.
+            await link.subscribe(spec.racp, download.on_indication, indicate=True)
+            outcome = await download.run(last_record)
+            result.commit_record, result.last_record = True, outcome.newest
+            log.debug("device_records_downloaded", device=address, reset=outcome.reset, received=len(received),
+                      last=last_record.sequence if last_record else None,
+                      newest=outcome.newest.sequence if outcome.newest else None)
+        else:
+            while link.is_connected:
+                got_data.clear()
+                if await link.wait_disconnected(idle_timeout):
+                    break
+                if not got_data.is_set():
+                    break
     except Exception as exc:  # a device that drops mid-transfer keeps what arrived so far
-        problems.append(f"{type(exc).__name__}: {exc}")
+        result.problems.append(f"{type(exc).__name__}: {exc}")
         log.warning("device_session_interrupted", device=address, error=str(exc), received=len(received))
     finally:
         if link.is_connected:
             await link.disconnect()
-    observations: list[WireObservation] = []
     for payload, characteristic, at in received:
         try:
             reading = decode(characteristic, payload)
         except DecodeError as exc:
-            problems.append(f"{characteristic} {payload.hex()}: {exc}")
+            result.problems.append(f"{characteristic} {payload.hex()}: {exc}")
             log.warning("device_payload_undecodable", device=address, characteristic=characteristic,
                         payload=payload.hex(), reason=str(exc))
             continue
         if reading.measurements:
-            observations.extend(to_observations(reading, payload, address, spec.profile_id, at, device_offset, tz))
-    return SessionResult(observations, device_offset, problems)
+            result.observations.extend(
+                to_observations(reading, payload, address, spec.profile_id, at, result.clock_offset, tz))
+    return result
+
+
+async def _read_battery(link: Link) -> int | None:
+    try:
+        reading = decode(BATTERY_LEVEL, await link.read(BATTERY_LEVEL))
+    except (GattError, DecodeError) as exc:
+        log.info("device_battery_unreadable", reason=str(exc))
+        return None
+    return int(reading.measurements[0].value or 0)
 
 
 async def _sync_clock(link: Link, spec: DeviceSpec, tz: ZoneInfo, now: Callable[[], datetime]) -> timedelta | None:
-    from device_profiles.date_time import build_current_time
-
+    """Measure the device clock's offset; set the clock when the profile allows it."""
+    characteristic = spec.time_characteristic
     try:
-        raw = await link.read(CURRENT_TIME)
-        reading = decode(CURRENT_TIME, raw)
-    except DecodeError as exc:
-        log.warning("device_clock_unreadable", reason=str(exc))
+        reading = decode(characteristic, await link.read(characteristic))
+    except (GattError, DecodeError) as exc:
+        # No readable clock: time stamps are taken as they come. Logged, since they may be off.
+        log.warning("device_clock_unreadable", characteristic=characteristic, reason=str(exc))
         return None
     if reading.device_time is None:
         return None
     measured = offset(reading.device_time, now().astimezone(tz))
     if spec.current_time == "writable" and abs(measured) > timedelta(seconds=2):
-        await link.write(CURRENT_TIME, build_current_time(now().astimezone(tz).replace(tzinfo=None),
-                                                          adjust_reasons=("manual_time_update",)))
-        log.info("device_clock_set", offset_s=measured.total_seconds())
-        # Records already stored were stamped by the old clock; the offset still applies to them.
+        local_now = now().astimezone(tz).replace(tzinfo=None)
+        value = (build_date_time(local_now) if characteristic == DATE_TIME
+                 else build_current_time(local_now, adjust_reasons=("manual_time_update",)))
+        try:
+            await link.write(characteristic, value)
+            log.info("device_clock_set", offset_s=measured.total_seconds())
+        except GattError as exc:
+            log.warning("device_clock_not_set", characteristic=characteristic, reason=str(exc))
+        # Records already stored were stamped by the old clock; the offset measured now still applies to them.
     return measured

@@ -20,6 +20,10 @@ class LinkLost(Exception):
     """The device went away (out of range, switched off, link supervision timeout)."""
 
 
+class GattError(Exception):
+    """The device refused one operation (no such characteristic, not permitted); the link stays up."""
+
+
 class Link(Protocol):
     """One connection to one device. UUIDs are 16-bit ids as 4 hex digits ("2a35") or full 128-bit."""
 

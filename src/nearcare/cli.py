@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import threading
@@ -46,10 +47,8 @@ def demo(
 
     settings = load()
     logs.configure(settings.log_format)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the demo is meant to end
         demo_mod.run(settings, history_days=history_days, live_interval_s=live_interval)
-    except KeyboardInterrupt:  # Ctrl-C is how the demo is meant to end
-        pass
 
 
 @db_app.command("migrate")

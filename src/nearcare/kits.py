@@ -15,7 +15,6 @@ import structlog
 from gateway.outbox import Outbox
 from gateway.publisher import Publisher
 from gateway.runner import EnrolledDevice, Gateway
-from gateway.session import DeviceSpec
 from gateway.sim.devices import KINDS, SimulatedDevice
 from gateway.sim.radio import SimulatedRadio
 from gateway.sim.scenarios import Sample, day_samples, history
@@ -46,11 +45,7 @@ def build_kit(p: DemoPatient, mqtt_url: str, data_dir: Path, tz: ZoneInfo) -> Ki
         devices[kind] = SimulatedDevice(address, KINDS[kind], clock_drift=timedelta(seconds=rng.randint(-300, 300)))
     outbox = Outbox(data_dir / "gateways" / f"{p.gateway_id}.sqlite")
     publisher = Publisher(p.gateway_id, mqtt_url, outbox, software=f"nearcare-gateway {__version__}")
-    enrolled = [
-        EnrolledDevice(d.address, DeviceSpec(d.kind.profile_id, ((d.kind.characteristic, d.kind.indicate),),
-                                             current_time="readable"))
-        for d in devices.values()
-    ]
+    enrolled = [EnrolledDevice(d.address, d.kind.spec) for d in devices.values()]
     radio = SimulatedRadio(list(devices.values()), tz)
     gateway = Gateway(p.gateway_id, radio, outbox, publisher, enrolled, tz, scan_interval_s=1.0,
                       heartbeat_interval_s=30.0)

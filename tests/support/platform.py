@@ -15,7 +15,6 @@ import psycopg
 from gateway.outbox import Outbox
 from gateway.publisher import Publisher
 from gateway.runner import EnrolledDevice, Gateway
-from gateway.session import DeviceSpec
 from gateway.sim.devices import KINDS, SimulatedDevice
 from gateway.sim.radio import SimulatedRadio
 from ingest.consumer import IngestConfig, IngestWorker
@@ -60,13 +59,13 @@ class SimKit:
     """A gateway with simulated devices, its own outbox and a real MQTT publisher."""
 
     def __init__(self, gateway_id: str, mqtt_url: str, tmp: Path, kinds: tuple[str, ...] = ("bp", "weight")):
+        """``kinds`` are keys of gateway.sim.devices.KINDS: bp, weight, glucose, spo2, temp."""
         self.devices = {k: SimulatedDevice(f"C0:00:00:00:00:{i:02X}", KINDS[k], clock_drift=timedelta(seconds=95))
                         for i, k in enumerate(kinds)}
         self.outbox = Outbox(tmp / f"{gateway_id}.sqlite")
         self.publisher = Publisher(gateway_id, mqtt_url, self.outbox)
-        enrolled = [EnrolledDevice(d.address, DeviceSpec(d.kind.profile_id, ((d.kind.characteristic, True),),
-                                                         current_time="readable"))
-                    for d in self.devices.values()]
+        # Each device is enrolled with the spec of its shipped profile, as a real kit would be.
+        enrolled = [EnrolledDevice(d.address, d.kind.spec) for d in self.devices.values()]
         self.gateway = Gateway(gateway_id, SimulatedRadio(list(self.devices.values()), TZ), self.outbox,
                                self.publisher, enrolled, TZ)
 
