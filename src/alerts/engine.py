@@ -1,45 +1,158 @@
-"""Evaluate one patient's new committed readings under that patient's lock; the rules stay pure."""
+"""Evaluate one patient's new committed readings under that patient's lock; the rules stay pure.
+
+Flow per patient: thresholds on each new reading; a "no data" alert on a measurement closes when it arrives;
+then every trend rule that reads one of the new measurements runs over the history it declares, as of the
+newest reading. A backlog of late readings (a gateway that was offline) is judged once per day it covers and
+collapsed to the single worst finding per rule and measurement, marked late: one alert, not a burst.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import structlog
 
-from alerts import store
-from alerts.rules import threshold
+from alerts import late, store
+from alerts.decide import decide
+from alerts.history import DEFAULT_TZ, Context, History
+from alerts.model import SEVERITY_RANK, AutoResolve, Finding, Open, Reading, Update
+from alerts.rules import RuleSpec, threshold
+from alerts.rules.registry import applicable
 from alerts.thresholds import bands_for
 
 log = structlog.get_logger(__name__)
 
 # While admitted, away or paused, readings are stored but raise nothing.
 _SUPPRESSED = {"admitted", "away", "paused"}
+NO_DATA_RULE = "no_data"
+
+Clock = Callable[[], datetime]
 
 
-def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids: list[uuid.UUID]) -> int:
-    """Apply every rule to the new readings; returns how many alert actions were written."""
-    store.lock_patient(conn, patient_id)
-    ctx = store.patient(conn, patient_id)
-    if ctx is None or ctx.status in _SUPPRESSED:
-        return 0
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _thresholds(conn: psycopg.Connection, patient_id: int, conditions: tuple[str, ...],
+                new: list[Reading], now: datetime) -> int:
+    by_code: dict[str, list[Reading]] = defaultdict(list)
+    for r in new:
+        by_code[r.code].append(r)
     actions = 0
-    for reading in store.readings(conn, observation_ids):
-        bands = bands_for(ctx.conditions, reading.code)
+    for code, rs in by_code.items():
+        bands = bands_for(conditions, code)
         if bands is None:
             continue
-        live = store.live_alert(conn, patient_id, threshold.RULE, reading.code)
-        action = threshold.evaluate(reading, bands, live)
-        if action is not None:
+        stale = [f for r in rs if r.late and (f := threshold.find(r, bands)) is not None]
+        backlog = late.worst(stale)
+        todo = [backlog.reading] if backlog else []
+        todo += [r for r in rs if not r.late]
+        for r in todo:
+            action = threshold.evaluate(r, bands, store.live_alert(conn, patient_id, threshold.RULE, code))
+            if action is None:
+                continue
+            if isinstance(action, Open):
+                quiet = store.recently_resolved(conn, patient_id, threshold.RULE, code, now - threshold.REARM)
+                if quiet is not None and SEVERITY_RANK[action.finding.severity] <= SEVERITY_RANK[quiet]:
+                    continue
+                action = Open(late.mark_late(action.finding))
+            elif isinstance(action, Update):
+                action = Update(action.alert_id, late.mark_late(action.finding), action.severity)
             store.apply(conn, patient_id, action)
             actions += 1
     return actions
 
 
-def run_once(conn: psycopg.Connection, limit: int = 1000) -> int:
+def _close_no_data(conn: psycopg.Connection, patient_id: int, new: list[Reading]) -> int:
+    actions = 0
+    for live in store.live_alerts(conn, patient_id, NO_DATA_RULE):
+        arrived = [r for r in new if r.code == live.code]
+        if arrived:
+            store.apply(conn, patient_id, AutoResolve(live.id, max(arrived, key=lambda r: r.measured_at)))
+            actions += 1
+    return actions
+
+
+def findings_for(spec: RuleSpec, conditions: tuple[str, ...], hist: History, new: list[Reading],
+                 key: str = "") -> list[Finding]:
+    """The rule's findings for a batch: as of the newest reading, plus the worst of any late backlog,
+    one per measurement."""
+    mine = [r for r in new if r.code in spec.codes]
+    newest = max((r.measured_at for c in spec.codes for r in hist.get(c)[-1:]), default=None)
+    if not mine or newest is None:
+        return []
+    current = spec.evaluate(Context(conditions, newest, hist, DEFAULT_TZ, key))
+    backlog_days: dict[object, datetime] = {}
+    for r in mine:
+        if r.late:
+            day = r.measured_at.astimezone(DEFAULT_TZ).date()
+            backlog_days[day] = max(backlog_days.get(day, r.measured_at), r.measured_at)
+    stale = [f for at in backlog_days.values() if at != newest
+             for f in spec.evaluate(Context(conditions, at, hist, DEFAULT_TZ, key))]
+    by_code: dict[str, list[Finding]] = defaultdict(list)
+    for f in [*current, *stale]:
+        by_code[f.code].append(f)
+    out = []
+    for fs in by_code.values():
+        chosen = fs[0] if fs[0] in current and not backlog_days else late.worst(fs)
+        assert chosen is not None
+        out.append(late.mark_late(chosen))
+    return out
+
+
+def _trends(conn: psycopg.Connection, patient_id: int, conditions: tuple[str, ...], new: list[Reading],
+            now: datetime) -> int:
+    specs = applicable(conditions, {r.code for r in new})
+    if not specs:
+        return 0
+    codes = {c for s in specs for c in s.codes}
+    since = min(r.measured_at for r in new) - max(s.window for s in specs) - timedelta(days=1)
+    hist = History.of(store.history(conn, patient_id, codes, since))
+    actions = 0
+    for spec in specs:
+        found = findings_for(spec, conditions, hist, new, str(patient_id))
+        newest_reading = max((r for c in spec.codes for r in hist.get(c)[-1:]), key=lambda r: r.measured_at,
+                             default=None)
+        live = {a.code: a for a in store.live_alerts(conn, patient_id, spec.name)}
+        for f in found:
+            quiet = store.recently_resolved(conn, patient_id, spec.name, f.code, now - spec.rearm)
+            action = decide(f, live.pop(f.code, None), quiet=quiet)
+            if action is not None:
+                store.apply(conn, patient_id, action)
+                actions += 1
+        for gone in live.values():  # the rule no longer finds what these alerts are about
+            action = decide(None, gone, newest=newest_reading, auto_resolve=spec.auto_resolve)
+            if action is not None:
+                store.apply(conn, patient_id, action)
+                actions += 1
+    return actions
+
+
+def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids: list[uuid.UUID],
+                     clock: Clock = _utcnow) -> int:
+    """Apply every rule to the new readings; returns how many alert actions were written."""
+    store.lock_patient(conn, patient_id)
+    ctx = store.patient(conn, patient_id)
+    if ctx is None or ctx.status in _SUPPRESSED:
+        return 0
+    new = store.readings(conn, observation_ids)
+    if not new:
+        return 0
+    now = clock()
+    actions = _thresholds(conn, patient_id, ctx.conditions, new, now)
+    actions += _close_no_data(conn, patient_id, new)
+    actions += _trends(conn, patient_id, ctx.conditions, new, now)
+    return actions
+
+
+def run_once(conn: psycopg.Connection, limit: int = 1000, clock: Clock = _utcnow) -> int:
     """Claim queued readings and evaluate them in one transaction; returns readings processed."""
     with conn.transaction():
         claimed = store.claim(conn, limit)
         for patient_id in sorted(claimed):  # a fixed order keeps two workers from deadlocking
-            evaluate_patient(conn, patient_id, claimed[patient_id])
+            evaluate_patient(conn, patient_id, claimed[patient_id], clock)
     return sum(len(v) for v in claimed.values())

@@ -28,3 +28,8 @@ def threshold_text(code: str, value: float, unit: str, side: str, bound: float, 
         en = f"{c.name_en} {fmt(value)} {u} is below the {level_en} limit {fmt(bound)} {u}."
         da = f"{c.name_da} {fmt(value)} {u} er under den {level_da} grænse {fmt(bound)} {u}."
     return {"en": en, "da": da}
+
+
+def late_text(measured: str, received: str) -> dict[str, str]:
+    return {"en": f" Late data: measured {measured}, received {received}.",
+            "da": f" Forsinkede data: målt {measured}, modtaget {received}."}

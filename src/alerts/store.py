@@ -6,12 +6,13 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from alerts.model import SEVERITY_RANK, Action, AutoResolve, LiveAlert, Open, Reading, Update
-from device_profiles.codes import BY_LOINC
+from alerts.model import SEVERITY_RANK, Action, AutoResolve, LiveAlert, Open, Reading, Severity, Update
+from device_profiles.codes import BY_LOINC, CODES
 
 MAX_VALUES_SHOWN = 10
 
@@ -47,28 +48,59 @@ def patient(conn: psycopg.Connection, patient_id: int) -> PatientContext | None:
     return PatientContext(row[0], tuple(row[1]), row[2]) if row else None
 
 
-def readings(conn: psycopg.Connection, ids: list[uuid.UUID]) -> list[Reading]:
-    rows = conn.execute(
-        "SELECT id, code, value, unit, measured_at FROM observations WHERE id = ANY(%s) ORDER BY measured_at",
-        (ids,),
-    ).fetchall()
+def _readings(rows: list[tuple[uuid.UUID, str, float, str, datetime, datetime]]) -> list[Reading]:
     out = []
-    for obs_id, loinc, value, unit, measured_at in rows:
+    for obs_id, loinc, value, unit, measured_at, received_at in rows:
         code = BY_LOINC.get(loinc)
         if code is not None:
-            out.append(Reading(obs_id, code.key, value, unit, measured_at))
+            out.append(Reading(obs_id, code.key, value, unit, measured_at, received_at))
     return out
 
 
+def readings(conn: psycopg.Connection, ids: list[uuid.UUID]) -> list[Reading]:
+    return _readings(conn.execute(
+        "SELECT id, code, value, unit, measured_at, received_at FROM observations WHERE id = ANY(%s)"
+        " ORDER BY measured_at",
+        (ids,),
+    ).fetchall())
+
+
+def history(conn: psycopg.Connection, patient_id: int, codes: set[str], since: datetime) -> list[Reading]:
+    """Every reading of these measurements measured after ``since``, including ones newer than the batch."""
+    loincs = [CODES[c].loinc for c in codes if c in CODES and CODES[c].loinc]
+    return _readings(conn.execute(
+        "SELECT id, code, value, unit, measured_at, received_at FROM observations"
+        " WHERE patient_id = %s AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at",
+        (patient_id, loincs, since),
+    ).fetchall())
+
+
+_LIVE = "SELECT id, rule, code, severity, status, observed_at, evidence FROM alerts"
+
+
 def live_alert(conn: psycopg.Connection, patient_id: int, rule: str, code: str) -> LiveAlert | None:
-    row = conn.execute(
-        "SELECT id, rule, code, severity, status, observed_at, evidence FROM alerts"
-        " WHERE patient_id = %s AND rule = %s AND code = %s AND status <> 'resolved'",
-        (patient_id, rule, code),
-    ).fetchone()
+    row = conn.execute(_LIVE + " WHERE patient_id = %s AND rule = %s AND code = %s AND status <> 'resolved'",
+                       (patient_id, rule, code)).fetchone()
     if row is None:
         return None
     return LiveAlert(row[0], row[1], row[2], row[3], row[4], row[5], tuple(row[6]))
+
+
+def live_alerts(conn: psycopg.Connection, patient_id: int, rule: str) -> list[LiveAlert]:
+    rows = conn.execute(_LIVE + " WHERE patient_id = %s AND rule = %s AND status <> 'resolved'",
+                        (patient_id, rule)).fetchall()
+    return [LiveAlert(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
+
+
+def recently_resolved(conn: psycopg.Connection, patient_id: int, rule: str, code: str,
+                      since: datetime) -> Severity | None:
+    """The severity of the latest alert on this rule and measurement that a clinician resolved after ``since``."""
+    row = conn.execute(
+        "SELECT severity FROM alerts WHERE patient_id = %s AND rule = %s AND code = %s AND status = 'resolved'"
+        " AND outcome IS DISTINCT FROM 'normalised' AND resolved_at > %s ORDER BY resolved_at DESC LIMIT 1",
+        (patient_id, rule, code, since),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def _notify(conn: psycopg.Connection, alert_id: int, patient_id: int, event: str) -> None:
@@ -81,10 +113,10 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
     if isinstance(action, Open):
         f = action.finding
         row = conn.execute(
-            "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence, late)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (patient_id, f.rule, f.code, f.severity, f.reading.measured_at, f.reading.value,
-             Jsonb(f.explanation), [f.reading.id]),
+             Jsonb(f.explanation), [f.reading.id], f.late),
         ).fetchone()
         assert row is not None
         _notify(conn, row[0], patient_id, "opened")
@@ -95,8 +127,9 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
                                (action.alert_id,)).fetchone()
         assert current is not None
         old_severity, explanation = current
-        values = [*explanation.get("values", []), *f.explanation["values"]]  # type: ignore[misc]
-        values.sort(key=lambda v: v["at"])
+        merged = {(v["at"], v["value"]): v for v in [*explanation.get("values", []),
+                                                     *f.explanation.get("values", [])]}  # type: ignore[misc]
+        values = sorted(merged.values(), key=lambda v: v["at"])
         if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[old_severity]:
             explanation = dict(f.explanation)
         explanation["values"] = values[-MAX_VALUES_SHOWN:]
@@ -104,9 +137,12 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
             "UPDATE alerts SET severity = %s, explanation = %s, updated_at = now(),"
             " observed_at = greatest(observed_at, %s),"
             " value = CASE WHEN %s > observed_at THEN %s ELSE value END,"
-            " evidence = array_append(evidence, %s) WHERE id = %s",
+            " evidence = array_append(evidence, %s), late = late OR %s,"
+            # worse news wakes a snoozed alert
+            " snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END WHERE id = %s",
             (action.severity, Jsonb(explanation), f.reading.measured_at, f.reading.measured_at,
-             f.reading.value, f.reading.id, action.alert_id),
+             f.reading.value, f.reading.id, f.late, SEVERITY_RANK[action.severity] > SEVERITY_RANK[old_severity],
+             action.alert_id),
         )
         _notify(conn, action.alert_id, patient_id, "updated")
         return action.alert_id

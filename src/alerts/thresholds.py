@@ -1,7 +1,7 @@
 """Default red and yellow ranges per condition programme and measurement, and how programmes combine.
 
 Sources: Danish FUT telemonitoring red/yellow practice; GOLD 2024 (SpO2 88–92 % target in COPD);
-ADA/International Consensus on hypoglycaemia levels (< 3.9 and < 3.0 mmol/L) and > 13.9 mmol/L;
+ADA/International Consensus on hypoglycaemia levels (< 3.9 and < 3.0 mmol/L); > 20 mmol/L red;
 ESH 2023 (≥ 180/110–120 mmHg severe hypertension). Per-patient overrides come on top of these.
 """
 
@@ -53,7 +53,8 @@ DEFAULTS: dict[str, dict[str, Bands]] = {
         "pulse_rate": _PULSE,
         "body_temp": Bands(red_low=35.0, yellow_low=36.0, yellow_high=38.0, red_high=39.0),
     },
-    "diabetes": {"glucose": Bands(red_low=3.0, yellow_low=3.9, yellow_high=13.9, red_high=20.0)},
+    # A single reading above 13.9 after a meal is common; several are the sustained-hyperglycaemia rule's job.
+    "diabetes": {"glucose": Bands(red_low=3.0, yellow_low=3.9, red_high=20.0)},
 }
 
 # Where a programme is the specialist for a measurement, its ranges win over the others' (a COPD patient's

@@ -15,11 +15,12 @@ from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinician_ui import live
+from clinician_ui import live, metrics
 from clinician_ui.errors import Conflict, LoginRequired, NotFound
 from clinician_ui.i18n import pick_locale, t
 from clinician_ui.ratelimit import LoginLimiter
-from clinician_ui.routes import api, pages, ws
+from clinician_ui.routes import admin, admin_kits, api, handling, health, indicators, pages, patient, rounds, ws
+from clinician_ui.routes import fhir as fhir_routes
 from clinician_ui.templating import render
 
 log = structlog.get_logger("clinician_ui")
@@ -121,9 +122,18 @@ def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
     app.state.secure_cookies = secure_cookies
     app.state.limiter = LoginLimiter()
     app.add_middleware(SecurityHeaders)
+    metrics.instrument(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(fhir_routes.router)
+    app.include_router(indicators.router)
+    app.include_router(health.router)
     app.include_router(ws.router)
     app.include_router(pages.router)
+    app.include_router(handling.router)
+    app.include_router(patient.router)
+    app.include_router(rounds.router)
+    app.include_router(admin.router)
+    app.include_router(admin_kits.router)
     _install_error_handlers(app)
     return app

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts.thresholds import bands_for
+from alerts.thresholds import Bands, bands_for
 from clinician_ui.i18n import TZ, code_for, code_name, number, unit_label, when
 
 # The order a nurse reads a patient in: circulation, breathing, fluid, sugar, temperature, lung function.
@@ -58,8 +58,11 @@ def _day_ticks(now: datetime, days: int) -> list[int]:
 
 
 def build(conditions: list[str], codes: list[str], readings: list[dict[str, Any]], days: int,
-          locale: str, now: datetime) -> list[dict[str, Any]]:
-    """One chart per measurement the patient has ever had, readings of the last `days` days."""
+          locale: str, now: datetime,
+          overrides: dict[str, tuple[float | None, float | None, float | None, float | None]] | None = None,
+          ) -> list[dict[str, Any]]:
+    """One chart per measurement the patient has ever had, readings of the last `days` days; a patient's own
+    threshold override replaces the programme's ranges for that measurement."""
     by_code: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
     for r in readings:
         by_code.setdefault(r["code"], []).append(r)
@@ -67,7 +70,8 @@ def build(conditions: list[str], codes: list[str], readings: list[dict[str, Any]
     for loinc in sorted(by_code, key=_rank):
         rows = by_code[loinc]
         code = code_for(loinc)
-        bands_obj = bands_for(conditions, code.key) if code else None
+        own = (overrides or {}).get(code.key) if code else None
+        bands_obj = Bands(*own) if own else (bands_for(conditions, code.key) if code else None)
         bands: dict[str, float | None] = asdict(bands_obj) if bands_obj else {}
         unit = unit_label(rows[0]["unit"] if rows else (code.unit if code else ""), locale)
         values = [float(r["value"]) for r in rows]
@@ -107,3 +111,15 @@ def _change(values: list[float], unit: str, locale: str) -> str | None:
     delta = values[-1] - values[0]
     sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
     return f"{sign}{number(abs(delta), locale, 1 if not delta.is_integer() else 0)} {unit}"
+
+
+def add_markers(chart_list: list[dict[str, Any]], alerts: list[dict[str, Any]], locale: str) -> None:
+    """Each chart gets its measurement's alerts in the period: [time ms, severity, status] for a marker."""
+    for chart in chart_list:
+        code = code_for(chart["loinc"])
+        chart["markers"] = [
+            [int(a["observed_at"].timestamp() * 1000), a["severity"], a["status"]]
+            for a in alerts
+            if code is not None and code_for(str(a["code"])) == code
+            and int(a["observed_at"].timestamp() * 1000) >= chart["x_min"]
+        ]

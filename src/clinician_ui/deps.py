@@ -62,3 +62,19 @@ async def _csrf_checked(request: Request, session: CurrentSession) -> Session:
 
 
 CsrfSession = Annotated[Session, Depends(_csrf_checked)]
+
+
+async def _admin(session: CurrentSession) -> Session:
+    if session.user.role != "admin":
+        raise HTTPException(status_code=403, detail="For organisation admins")
+    return session
+
+
+async def _admin_csrf(session: CsrfSession) -> Session:
+    if session.user.role != "admin":
+        raise HTTPException(status_code=403, detail="For organisation admins")
+    return session
+
+
+AdminSession = Annotated[Session, Depends(_admin)]
+AdminCsrfSession = Annotated[Session, Depends(_admin_csrf)]

@@ -95,6 +95,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "back_to_triage": {"da": "Tilbage til alarmer", "en": "Back to alerts"},
     "today": {"da": "i dag", "en": "today"},
     "yesterday": {"da": "i går", "en": "yesterday"},
+    "tomorrow": {"da": "i morgen", "en": "tomorrow"},
     "ago_min": {"da": "for {n} min. siden", "en": "{n} min ago"},
     "ago_hours": {"da": "for {n} t. siden", "en": "{n} h ago"},
     "ago_days": {"da": "for {n} døgn siden", "en": "{n} days ago"},
@@ -170,6 +171,8 @@ def when(dt: datetime | None, locale: str, now: datetime | None = None) -> str:
         return f"{t(locale, 'today')} {clock}"
     if d.date() == (now_l - timedelta(days=1)).date():
         return f"{t(locale, 'yesterday')} {clock}"
+    if d.date() == (now_l + timedelta(days=1)).date():
+        return f"{t(locale, 'tomorrow')} {clock}"
     month = _MONTHS[locale][d.month - 1]
     year = f" {d.year}" if d.year != now_l.year else ""
     if locale == "da":
@@ -188,3 +191,14 @@ def ago(dt: datetime | None, locale: str, now: datetime | None = None) -> str:
     if seconds < 48 * 3600:
         return t(locale, "ago_hours", n=int(seconds // 3600))
     return t(locale, "ago_days", n=int(seconds // 86400))
+
+
+def _merge_later_screens() -> None:
+    from clinician_ui.strings import ALL
+
+    clash = set(ALL) & set(STRINGS)
+    assert not clash, f"text keys defined twice: {sorted(clash)}"
+    STRINGS.update(ALL)
+
+
+_merge_later_screens()

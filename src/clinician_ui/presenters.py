@@ -44,6 +44,16 @@ def alert_value(alert: dict[str, Any], locale: str) -> str:
     return f"{number(float(value), locale)} {unit}".strip()
 
 
+def code_unit(code: str, locale: str) -> str:
+    return unit_label(_unit_of(code), locale)
+
+
+def alert_unit(alert: dict[str, Any], locale: str) -> str:
+    explanation = alert.get("explanation") or {}
+    code = str(explanation.get("code") or alert.get("code") or "")
+    return unit_label(str(explanation.get("unit") or _unit_of(code)), locale)
+
+
 def alert_measure(alert: dict[str, Any], locale: str) -> str:
     explanation = alert.get("explanation") or {}
     code = str(explanation.get("code") or alert.get("code") or "")
@@ -73,3 +83,25 @@ def ranges_text(bands: dict[str, float | None] | None, unit: str, locale: str) -
         if bound is not None:
             parts.append(f"{t(locale, 'severity_' + sev)} {sign} {number(bound, locale)}")
     return " · ".join(parts) + (f" {unit}" if parts else "")
+
+
+def battery_text(devices: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{name} {pct} %" for name, pct in devices)
+
+
+_TIR_ORDER = ("very_low", "low", "in_range", "high", "very_high")
+
+
+def tir_segments(ranges: dict[str, float]) -> list[dict[str, Any]]:
+    """Left to right along a 100-unit bar: each range's share, where it starts and how wide it is."""
+    out, x = [], 0.0
+    for key in _TIR_ORDER:
+        pct = ranges.get(key, 0.0)
+        out.append({"key": key, "pct": pct, "x": round(x, 3), "width": round(pct, 3)})
+        x += pct
+    return out
+
+
+def gmi_mmol_mol(gmi_pct: float) -> float:
+    """The IFCC unit Danish laboratories report HbA1c in."""
+    return (gmi_pct - 2.15) * 10.929

@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from clinician_ui import i18n, presenters
-from clinician_ui.alert_actions import OUTCOMES
+from clinician_ui import glucose, i18n, presenters
+from clinician_ui.alert_actions import ESCALATING_ROLES, OUTCOMES, SNOOZE_CHOICES
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(
@@ -19,6 +19,10 @@ templates.env.globals.update(
     explanation_text=presenters.explanation_text, alert_value=presenters.alert_value,
     alert_measure=presenters.alert_measure, conditions_text=presenters.conditions_text,
     stale_days=presenters.stale_days, ranges_text=presenters.ranges_text, OUTCOMES=OUTCOMES,
+    alert_unit=presenters.alert_unit, code_unit=presenters.code_unit, code_name=i18n.code_name,
+    battery_text=presenters.battery_text, ESCALATING_ROLES=ESCALATING_ROLES,
+    GLUCOSE_TARGETS=glucose.TARGETS,
+    SNOOZE_CHOICES=SNOOZE_CHOICES, tir_segments=presenters.tir_segments, gmi_mmol_mol=presenters.gmi_mmol_mol,
 )
 
 

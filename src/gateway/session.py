@@ -85,6 +85,7 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
     raises on device faults. ``last_record`` is the newest stored record already committed (RACP meters)."""
     result = SessionResult([], None, [])
     received: list[tuple[bytes, str, datetime]] = []
+    known: set[bytes] = set()  # stored records already committed in an earlier session
     got_data = asyncio.Event()
     try:
         if spec.current_time in ("readable", "writable"):
@@ -102,6 +103,7 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
             # [GLP 1.0] the meter refuses RACP writes until the measurement notifications and the RACP
             # indications are both enabled, hence this order.
             await link.subscribe(spec.racp, download.on_indication, indicate=True)
+            known = download.known
             outcome = await download.run(last_record)
             result.commit_record, result.last_record = True, outcome.newest
             log.debug("device_records_downloaded", device=address, reset=outcome.reset, received=len(received),
@@ -121,6 +123,8 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
         if link.is_connected:
             await link.disconnect()
     for payload, characteristic, at in received:
+        if payload in known:
+            continue
         try:
             reading = decode(characteristic, payload)
         except DecodeError as exc:

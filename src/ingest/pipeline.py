@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
@@ -19,6 +19,14 @@ from ingest.validate import check_message
 class Message:
     topic: str
     payload: bytes
+
+
+@dataclass
+class Prepared:
+    """What a set of messages comes to: observations bound to patients, and (topic, payload, reason) rejects."""
+
+    bound: list[Bound] = field(default_factory=list)
+    rejected: list[tuple[str, bytes, str]] = field(default_factory=list)
 
 
 def _status(conn: psycopg.Connection, msg: Message) -> tuple[str, bytes, str] | None:
@@ -37,34 +45,42 @@ def _status(conn: psycopg.Connection, msg: Message) -> tuple[str, bytes, str] | 
     return None
 
 
-def process(conn: psycopg.Connection, messages: Sequence[Message], now: datetime | None = None) -> WriteResult:
-    """Store what is valid, quarantine the rest with its reason; the caller commits, then acknowledges."""
+def prepare(conn: psycopg.Connection, messages: Sequence[Message], now: datetime | None = None) -> Prepared:
+    """Validate and bind without writing observations (gateway status messages are applied)."""
     now = now or datetime.now(UTC)
-    gateways = known_gateways(conn)
-    to_quarantine: list[tuple[str, bytes, str]] = []
+    gateways = known_gateways(conn, {g for m in messages if (g := gateway_id_from_topic(m.topic))})
+    out = Prepared()
     accepted: list[tuple[str, Message, WireObservation]] = []
     for msg in messages:
         if msg.topic.endswith("/status"):
             problem = _status(conn, msg)
             if problem:
-                to_quarantine.append(problem)
+                out.rejected.append(problem)
             continue
         checked = check_message(msg.topic, msg.payload, now, gateways)
-        to_quarantine.extend((msg.topic, r.payload, r.reason) for r in checked.rejected)
+        out.rejected.extend((msg.topic, r.payload, r.reason) for r in checked.rejected)
         if checked.batch is not None:
             accepted.extend((checked.batch.gateway_id, msg, o) for o in checked.accepted)
     assignments = Assignments.load(conn, sorted({g for g, _, _ in accepted}))
-    bound: list[Bound] = []
     for gateway_id, msg, obs in accepted:
         patient_id = assignments.patient_at(gateway_id, obs.measured_at)
         if patient_id is None:
             reason = f"kit {gateway_id} was not assigned to a patient at {obs.measured_at.isoformat()}"
-            to_quarantine.append((msg.topic, obs.model_dump_json().encode(), reason))
+            out.rejected.append((msg.topic, obs.model_dump_json().encode(), reason))
         else:
-            bound.append(Bound(gateway_id, patient_id, obs))
-    if bound:
+            out.bound.append(Bound(gateway_id, patient_id, obs))
+    return out
+
+
+def write(conn: psycopg.Connection, prepared: Prepared, *, quarantine_rejected: bool = True) -> WriteResult:
+    if prepared.bound:
         conn.execute("UPDATE gateways SET last_seen_at = greatest(last_seen_at, now()) WHERE id = ANY(%s)",
-                     (sorted({b.gateway_id for b in bound}),))
-    inserted, duplicates = write_observations(conn, bound)
-    quarantined = quarantine(conn, to_quarantine)
+                     (sorted({b.gateway_id for b in prepared.bound}),))
+    inserted, duplicates = write_observations(conn, prepared.bound)
+    quarantined = quarantine(conn, prepared.rejected) if quarantine_rejected else len(prepared.rejected)
     return WriteResult(inserted, duplicates, quarantined)
+
+
+def process(conn: psycopg.Connection, messages: Sequence[Message], now: datetime | None = None) -> WriteResult:
+    """Store what is valid, quarantine the rest with its reason; the caller commits, then acknowledges."""
+    return write(conn, prepare(conn, messages, now))

@@ -22,17 +22,23 @@ CREATE TEMP TABLE IF NOT EXISTS obs_staging (
 _MOVE = """
 WITH moved AS (
     INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at, gateway_id,
-                              device_id, device_profile, user_index, source, flags)
+                              device_id, device_profile, user_index, source, flags, ingested_at)
+    -- clock_timestamp(), not now(): the time the row is written, just before commit, not when the
+    -- transaction began; publish-to-commit latency is measured from it.
     SELECT DISTINCT ON (id) id, patient_id, code, value, unit, measured_at, received_at, gateway_id,
-           device_id, device_profile, user_index, source, flags
+           device_id, device_profile, user_index, source, flags, clock_timestamp()
     FROM obs_staging ORDER BY id
-    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT DO NOTHING  -- the key on id (plain) or the dedupe trigger (TimescaleDB) decides
     RETURNING id, patient_id
 ), queued AS (
     INSERT INTO alert_queue (patient_id, observation_id) SELECT patient_id, id FROM moved
 )
 SELECT count(*) FROM moved
 """
+
+
+_STAGING_TYPES = ["uuid", "int4", "text", "float8", "text", "timestamptz", "timestamptz", "text", "text", "text",
+                  "int4", "text", "text[]"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,10 @@ class Assignments:
         return None
 
 
-def known_gateways(conn: psycopg.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("SELECT id FROM gateways")}
+def known_gateways(conn: psycopg.Connection, among: Iterable[str]) -> set[str]:
+    """Which of these gateway ids are registered."""
+    rows = conn.execute("SELECT id FROM gateways WHERE id = ANY(%s)", (sorted(set(among)),))
+    return {row[0] for row in rows}
 
 
 def quarantine(conn: psycopg.Connection, items: Iterable[tuple[str, bytes, str]]) -> int:
@@ -95,8 +103,9 @@ def write_observations(conn: psycopg.Connection, bound: Sequence[Bound]) -> tupl
     with conn.cursor() as cur:
         with cur.copy(
             "COPY obs_staging (id, patient_id, code, value, unit, measured_at, received_at, gateway_id,"
-            " device_id, device_profile, user_index, source, flags) FROM STDIN"
+            " device_id, device_profile, user_index, source, flags) FROM STDIN (FORMAT BINARY)"
         ) as copy:
+            copy.set_types(_STAGING_TYPES)
             for b in bound:
                 o = b.obs
                 copy.write_row((o.id, b.patient_id, o.code, o.value, o.unit, o.measured_at, o.received_at,

@@ -22,6 +22,9 @@ alerts_app = typer.Typer(help="The alert core.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(alerts_app, name="alerts")
+from nearcare.cli_ingest import register as _register_ingest  # noqa: E402
+
+_register_ingest(ingest_app)
 try:
     from nearcare.cli_device import device_app
 

@@ -35,7 +35,8 @@ def reading(code: str, value: float, minutes: int = 0, unit: str = "mm[Hg]") -> 
         (("copd", "heart_failure"), "spo2", 89, "yellow"),  # COPD owns SpO2: habitual 89 % is not red
         (("diabetes",), "glucose", 2.8, "red"),  # level 2 hypoglycaemia < 3.0
         (("diabetes",), "glucose", 3.5, "yellow"),  # level 1 < 3.9
-        (("diabetes",), "glucose", 14.2, "yellow"),  # > 13.9
+        (("diabetes",), "glucose", 14.2, None),  # one high reading: the sustained-high rule counts them
+        (("diabetes",), "glucose", 21.0, "red"),
         (("diabetes",), "glucose", 7.0, None),
         (("diabetes",), "bp_diastolic", 121, "red"),  # everyone rides the hypertension programme
         (("copd",), "glucose", 2.0, None),  # no diabetes programme, no glucose ranges

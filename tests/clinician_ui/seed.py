@@ -117,3 +117,21 @@ def world(database_url: str) -> World:
             observation(conn, pid, "29463-7", 80.5 + (20 - day) * 0.15, "kg", at)
             observation(conn, other_pid, "14743-9", 7.5, "mmol/L", at)
     return World(nursing, gp, other, "nurse", "gp", "outsider", pid, other_pid)
+
+
+def user(conn: psycopg.Connection, username: str, role: str, organisation_id: int | None,
+         display_name: str | None = None, locale: str = "da") -> int:
+    return create_user(conn, username=username, password=PASSWORD, display_name=display_name or username.title(),
+                       role=role, organisation_id=organisation_id, locale=locale)
+
+
+def kit(conn: psycopg.Connection, gateway_id: str, patient_id: int | None, *, online: bool = True,
+        last_seen: datetime | None = None, devices: dict[str, dict[str, object]] | None = None,
+        outbox_depth: int | None = 0, since: datetime | None = None) -> None:
+    """A gateway with its latest status, assigned to the patient (if given) from `since`."""
+    status = {"gateway_id": gateway_id, "online": online, "outbox_depth": outbox_depth, "devices": devices or {}}
+    conn.execute("INSERT INTO gateways (id, label, online, last_seen_at, status) VALUES (%s, %s, %s, %s, %s)",
+                 (gateway_id, f"Kit {gateway_id}", online, last_seen, Jsonb(status)))
+    if patient_id is not None:
+        conn.execute("INSERT INTO kit_assignments (gateway_id, patient_id, valid_from) VALUES (%s, %s, %s)",
+                     (gateway_id, patient_id, since or datetime.now(UTC) - timedelta(days=60)))

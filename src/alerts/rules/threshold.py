@@ -2,16 +2,20 @@
 
 Source: the Danish national telemonitoring (FUT) practice of per-patient red and yellow measurement ranges;
 default ranges in alerts.thresholds. A yellow alert closes by itself when a later reading is back in range;
-a red alert waits for a clinician.
+a red alert waits for a clinician. After a clinician resolves one, the same measurement stays quiet for
+REARM unless it gets worse: a habitual yellow the nurse has just handled is not news.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from alerts.explain import threshold_text
 from alerts.model import SEVERITY_RANK, Action, AutoResolve, Finding, LiveAlert, Open, Reading, Update
 from alerts.thresholds import Bands
 
 RULE = "threshold"
+REARM = timedelta(days=3)
 
 
 def find(reading: Reading, bands: Bands) -> Finding | None:

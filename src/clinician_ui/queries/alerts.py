@@ -14,15 +14,27 @@ from clinician_ui.queries.access import VISIBLE
 
 CHANNEL = "nearcare_alerts"
 LIVE = ("open", "acknowledged")
+# Red and yellow are the nurse's queue; 'review' findings (slow trends) go to the GP's rounds.
+NURSE_SEVERITIES = ("red", "yellow")
 
 _BASE = """
 SELECT a.id, a.patient_id, p.display_name AS patient_name, a.rule, a.code, a.severity, a.status,
        a.opened_at, a.updated_at, a.observed_at, a.value, a.explanation,
        a.acknowledged_at, a.ack_note, ack.display_name AS acknowledged_by_name,
-       a.resolved_at, a.outcome, p.nursing_org_id, p.gp_org_id
+       a.resolved_at, a.outcome, p.nursing_org_id, p.gp_org_id,
+       r.kind AS responsible_kind, r.user_id AS responsible_user_id, ru.display_name AS responsible_name,
+       ro.name AS responsible_org_name, rb.display_name AS responsible_set_by_name,
+       r.set_at AS responsible_since, r.note AS responsible_note,
+       a.snoozed_until, a.snooze_reason, a.responsible_role, a.escalation_level, a.escalated_at,
+       rorg.name AS core_responsible_org_name
 FROM alerts a
 JOIN patients p ON p.id = a.patient_id
 LEFT JOIN users ack ON ack.id = a.acknowledged_by
+LEFT JOIN alert_responsibility r ON r.alert_id = a.id
+LEFT JOIN users ru ON ru.id = r.user_id
+LEFT JOIN users rb ON rb.id = r.set_by
+LEFT JOIN organisations ro ON ro.id = r.organisation_id
+LEFT JOIN organisations rorg ON rorg.id = a.responsible_org_id
 """
 _SELECT = _BASE + f" WHERE {VISIBLE}"
 _ORDER = " ORDER BY (a.severity = 'red') DESC, a.opened_at, a.id"
@@ -42,10 +54,11 @@ def to_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_alerts(conn: psycopg.AsyncConnection, org: int | None, statuses: Sequence[str] = LIVE,
-                      limit: int = 500) -> list[dict[str, Any]]:
+                      limit: int = 500, severities: Sequence[str] = NURSE_SEVERITIES) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_SELECT + " AND a.status = ANY(%(statuses)s)" + _ORDER + " LIMIT %(limit)s",
-                      {"org": org, "statuses": list(statuses), "limit": limit})
+    await cur.execute(_SELECT + " AND a.status = ANY(%(statuses)s) AND a.severity = ANY(%(sev)s)" + _ORDER
+                      + " LIMIT %(limit)s",
+                      {"org": org, "statuses": list(statuses), "sev": list(severities), "limit": limit})
     return await cur.fetchall()
 
 

@@ -8,17 +8,19 @@ import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clinician_ui import alert_actions, charts
+from clinician_ui import alert_actions
 from clinician_ui.accounts import set_locale
 from clinician_ui.deps import CsrfSession, CurrentSession, DbConn
 from clinician_ui.errors import Conflict, NotFound
 from clinician_ui.i18n import LOCALES, TZ, pick_locale, t
 from clinician_ui.queries import alerts as alert_q
+from clinician_ui.queries import kit_health, responsibility, sparklines
 from clinician_ui.queries import patients as patient_q
 from clinician_ui.queries.audit import record, record_many
+from clinician_ui.redirects import redirect, safe_next
 from clinician_ui.signin import Throttled, clear_session_cookie, set_session_cookie, sign_in, sign_out
 from clinician_ui.templating import render
 
@@ -28,15 +30,8 @@ LANG_COOKIE = "nearcare_lang"
 LOGIN_CSRF_COOKIE = "nearcare_login_csrf"
 
 
-def _safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths, so a crafted link cannot bounce a nurse to another site after login."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
-
-
-def _redirect(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
+_safe_next = safe_next
+_redirect = redirect
 
 
 # --- login -------------------------------------------------------------------------------------------------
@@ -119,10 +114,18 @@ async def change_locale(request: Request, session: CsrfSession, conn: DbConn,
 # --- triage ------------------------------------------------------------------------------------------------
 
 async def _queue(conn: DbConn, session: CurrentSession) -> dict[str, Any]:
-    rows = await alert_q.list_alerts(conn, session.user.organisation_id)
+    org = session.user.organisation_id
+    rows = await alert_q.list_alerts(conn, org)
+    kits = await kit_health.kit_problems(conn, org)
     await record_many(conn, session.user.id, "alert.list", (r["patient_id"] for r in rows))
-    return {"open_alerts": [r for r in rows if r["status"] == "open"],
-            "ack_alerts": [r for r in rows if r["status"] == "acknowledged"]}
+    await record_many(conn, session.user.id, "kit.list", (k["patient_id"] for k in kits))
+    now = datetime.now(TZ)
+    snoozed = [r for r in rows if r["snoozed_until"] and r["snoozed_until"] > now]
+    active = [r for r in rows if r not in snoozed]
+    return {"open_alerts": [r for r in active if r["status"] == "open"],
+            "ack_alerts": [r for r in active if r["status"] == "acknowledged"], "snoozed_alerts": snoozed,
+            "sparks": await sparklines.recent_values(conn, rows), "kit_problems": kits,
+            "colleagues": await responsibility.colleagues(conn, org)}
 
 
 @router.get("/")
@@ -139,10 +142,13 @@ async def queue_partial(request: Request, session: CurrentSession, conn: DbConn)
 async def alert_partial(alert_id: int, request: Request, session: CurrentSession,
                         conn: DbConn) -> HTMLResponse:
     row = await alert_q.get_alert(conn, session.user.organisation_id, alert_id)
-    if row is None or row["status"] == "resolved":
-        raise NotFound()
+    if row is None or row["status"] == "resolved" or (
+            row["snoozed_until"] and row["snoozed_until"] > datetime.now(TZ)):
+        raise NotFound()  # the live queue drops it; a snoozed alert is listed apart on the next reload
     await record(conn, session.user.id, "alert.view", row["patient_id"], {"alert_id": alert_id})
-    return render(request, "_alert_row.html", session.user.locale, alert=row, next_url="/")
+    return render(request, "_alert_row.html", session.user.locale, alert=row, next_url="/",
+                  sparks=await sparklines.recent_values(conn, [row]),
+                  colleagues=await responsibility.colleagues(conn, session.user.organisation_id))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -172,20 +178,3 @@ async def patients(request: Request, session: CurrentSession, conn: DbConn) -> H
     rows = await patient_q.list_patients(conn, session.user.organisation_id)
     await record_many(conn, session.user.id, "patient.list", (r["id"] for r in rows))
     return render(request, "patients.html", session.user.locale, page="patients", patients=rows)
-
-
-@router.get("/patients/{patient_id}")
-async def patient(patient_id: int, request: Request, session: CurrentSession, conn: DbConn,
-                  days: Annotated[int, Query()] = 30) -> HTMLResponse:
-    user = session.user
-    row = await patient_q.get_patient(conn, user.organisation_id, patient_id)
-    if row is None:
-        raise NotFound()
-    days = days if days in charts.PERIODS else 30
-    readings = await patient_q.observations(conn, patient_id, days)
-    chart_data = charts.build(row["conditions"], await patient_q.measured_codes(conn, patient_id), readings,
-                              days, user.locale, datetime.now(TZ))
-    alerts = await alert_q.patient_alerts(conn, user.organisation_id, patient_id)
-    await record(conn, user.id, "patient.view", patient_id, {"days": days})
-    return render(request, "patient.html", user.locale, page="patients", patient=row, alerts=alerts,
-                  charts=chart_data, days=days, periods=charts.PERIODS, next_url=f"/patients/{patient_id}")

@@ -48,6 +48,39 @@
     }
   };
 
+  /* Alerts on this measurement: a dashed line at the time of the reading and a ▼ flag at the top. */
+  var markersPlugin = {
+    id: "ncMarkers",
+    afterDatasetsDraw: function (chart, _args, options) {
+      var markers = options.markers || [];
+      if (!markers.length) { return; }
+      var ctx = chart.ctx, area = chart.chartArea, x = chart.scales.x;
+      ctx.save();
+      markers.forEach(function (m) {
+        var px = x.getPixelForValue(m[0]);
+        if (px < area.left || px > area.right) { return; }
+        var color = m[1] === "red" ? COLORS.pointRed : m[1] === "yellow" ? COLORS.pointYellow : "#5b21b6";
+        ctx.strokeStyle = color;
+        ctx.globalAlpha = m[2] === "resolved" ? 0.45 : 0.9;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([4, 4]);
+        ctx.beginPath();
+        ctx.moveTo(px, area.top + 8);
+        ctx.lineTo(px, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = color;
+        ctx.beginPath();
+        ctx.moveTo(px - 6, area.top);
+        ctx.lineTo(px + 6, area.top);
+        ctx.lineTo(px, area.top + 9);
+        ctx.closePath();
+        ctx.fill();
+      });
+      ctx.restore();
+    }
+  };
+
   function pointColor(sev) {
     return sev === "red" ? COLORS.pointRed : sev === "yellow" ? COLORS.pointYellow : COLORS.line;
   }
@@ -101,6 +134,7 @@
         plugins: {
           legend: { display: false },
           ncBands: { bands: spec.bands },
+          ncMarkers: { markers: spec.markers || [] },
           tooltip: {
             callbacks: {
               title: function (items) { return items.length ? fullFmt.format(new Date(items[0].parsed.x)) : ""; },
@@ -113,11 +147,80 @@
           }
         }
       },
-      plugins: [bandsPlugin]
+      plugins: [bandsPlugin, markersPlugin]
     });
     canvas.setAttribute("data-rendered", "true");
     return chart;
   }
 
   payload.charts.forEach(draw);
+
+  /* AGP-style daily profile: 5–95 % and 25–75 % bands around the median, hour by hour, over the target range. */
+  function drawAgp(agp, text) {
+    var canvas = document.getElementById("agp-chart");
+    if (!canvas || !agp) { return; }
+    var hours = [];
+    for (var h = 0; h < 24; h++) { hours.push(h); }
+    function series(values) { return hours.map(function (hour) { return { x: hour, y: values[hour] }; }); }
+    var num = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+    var targetPlugin = {
+      id: "ncTarget",
+      beforeDatasetsDraw: function (chart) {
+        var ctx = chart.ctx, area = chart.chartArea, y = chart.scales.y;
+        var top = y.getPixelForValue(agp.target[1]), bottom = y.getPixelForValue(agp.target[0]);
+        ctx.save();
+        ctx.fillStyle = COLORS.normal;
+        ctx.fillRect(area.left, top, area.right - area.left, bottom - top);
+        ctx.strokeStyle = "rgba(21, 128, 61, 0.7)";
+        ctx.setLineDash([5, 4]);
+        [top, bottom].forEach(function (py) {
+          ctx.beginPath(); ctx.moveTo(area.left, py); ctx.lineTo(area.right, py); ctx.stroke();
+        });
+        ctx.restore();
+      }
+    };
+    var edge = { borderWidth: 0, pointRadius: 0, spanGaps: false, tension: 0.35 };
+    new window.Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: [
+          Object.assign({ data: series(agp.p5), fill: false, label: "p5" }, edge),
+          Object.assign({ data: series(agp.p95), fill: "-1", backgroundColor: "rgba(29, 78, 216, 0.14)", label: "p95" }, edge),
+          Object.assign({ data: series(agp.p25), fill: false, label: "p25" }, edge),
+          Object.assign({ data: series(agp.p75), fill: "-1", backgroundColor: "rgba(29, 78, 216, 0.34)", label: "p75" }, edge),
+          { data: series(agp.p50), borderColor: "#102a43", borderWidth: 3, pointRadius: 0, tension: 0.35,
+            fill: false, label: text.median }
+        ]
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { type: "linear", min: 0, max: 23, title: { display: true, text: text.hour },
+               ticks: { stepSize: 3, callback: function (v) { return String(v).padStart(2, "0") + ":00"; } } },
+          y: { min: 0, max: 22, title: { display: true, text: text.unit },
+               ticks: { callback: function (v) { return num.format(v); } } }
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: {
+            filter: function (item) { return item.datasetIndex === 4; },
+            callbacks: {
+              title: function (items) { return items.length ? String(items[0].parsed.x).padStart(2, "0") + ":00" : ""; },
+              label: function (item) {
+                var h = item.parsed.x;
+                if (agp.p50[h] === null) { return ""; }
+                return text.median + " " + num.format(agp.p50[h]) + " (" + num.format(agp.p25[h]) + "–" +
+                  num.format(agp.p75[h]) + "; " + num.format(agp.p5[h]) + "–" + num.format(agp.p95[h]) + ")";
+              }
+            }
+          }
+        }
+      },
+      plugins: [targetPlugin]
+    });
+    canvas.setAttribute("data-rendered", "true");
+  }
+
+  drawAgp(payload.agp, payload.agp_text || {});
 }());

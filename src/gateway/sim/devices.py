@@ -20,12 +20,15 @@ from device_profiles.pulse_oximeter import build_plx_spot_check
 from device_profiles.temperature import build_temperature_measurement
 from device_profiles.units import GLUCOSE_G_PER_MOL
 from device_profiles.weight import build_weight_measurement
+from gateway import racp
 from gateway.racp import SEQUENCE_MODULO
 from gateway.session import DeviceSpec
 from gateway.sim.scenarios import Sample
 from gateway.specs import spec_from_profile
 
 GlucoseUnit = Literal["kg/L", "mol/L"]
+RACP_OPERATORS = frozenset({racp.ALL_RECORDS, racp.LESS_OR_EQUAL, racp.GREATER_OR_EQUAL, racp.WITHIN_RANGE,
+                            racp.FIRST_RECORD, racp.LAST_RECORD})
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Encoding:
 
     sequence: int = 0
     glucose_unit: GlucoseUnit = "kg/L"
+    racp_operators: frozenset[int] = RACP_OPERATORS  # what the meter's control point understands
 
 
 Encoder = Callable[[Sample, datetime, Encoding], bytes]
@@ -147,6 +151,7 @@ class SimulatedDevice:
     duplicate_notifications: bool = False
     disconnect_after: int | None = None  # drop the link after this many values (mid-transfer fault)
     glucose_unit: GlucoseUnit = "kg/L"
+    racp_operators: frozenset[int] = RACP_OPERATORS  # what the meter's control point understands
     pending: list[bytes] = field(default_factory=list)  # pushed at the next connection (non-RACP devices)
     records: list[StoredRecord] = field(default_factory=list)  # kept in memory, oldest first (RACP meters)
     next_sequence: int = 0

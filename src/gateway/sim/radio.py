@@ -120,6 +120,8 @@ class SimLink:
     def _select(self, request: racp.Request) -> list[StoredRecord] | None:
         records = self.device.records
         op, values = request.operator, request.sequences
+        if op not in self.device.racp_operators:
+            return None
         if op == racp.ALL_RECORDS:
             return list(records)
         if op == racp.LESS_OR_EQUAL:

@@ -1,0 +1,153 @@
+"""Replay a simulated patient day by day through a rule set, the way the engine and a nurse would handle it.
+
+Each day the readings that arrived are judged (a late backlog once per day it covers, collapsed to the worst
+finding, as the engine does); a new finding opens an alert unless one is live for the same rule and measurement,
+or a clinician resolved one within the rule's re-arm period and it is no worse. A nurse resolves every alert the
+day after it opened; yellow and review alerts also close themselves when the rule stops finding them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from alerts import late
+from alerts.evaluation.cohort import TZ, SimPatient
+from alerts.history import Context, History
+from alerts.model import SEVERITY_RANK, Finding, Reading
+from alerts.rules import hf_weight, threshold
+from alerts.rules.registry import TREND_RULES
+from alerts.thresholds import bands_for
+
+Evaluate = Callable[[Context, Sequence[Reading]], list[Finding]]
+
+
+@dataclass(frozen=True)
+class ReplayRule:
+    name: str
+    codes: tuple[str, ...]
+    evaluate: Evaluate
+    rearm_days: int = 0
+    auto_resolve: bool = True
+
+
+@dataclass(frozen=True)
+class Opened:
+    day: int
+    rule: str
+    code: str
+    severity: str
+    late: bool
+
+
+def _thresholds(ctx: Context, new: Sequence[Reading]) -> list[Finding]:
+    out = []
+    for code in {r.code for r in new}:
+        bands = bands_for(ctx.conditions, code)
+        if bands is not None:
+            f = late.worst(f for r in new if r.code == code and (f := threshold.find(r, bands)) is not None)
+            if f is not None:
+                out.append(f)
+    return out
+
+
+def _spec(spec_index: int) -> Evaluate:
+    spec = TREND_RULES[spec_index]
+    return lambda ctx, new: spec.evaluate(ctx)
+
+
+OURS: tuple[ReplayRule, ...] = (
+    ReplayRule("threshold", ("body_weight", "bp_systolic", "bp_diastolic", "pulse_rate", "spo2", "glucose",
+                             "body_temp", "fev1", "pef"), _thresholds, threshold.REARM.days),
+    *(ReplayRule(s.name, s.codes, _spec(i), s.rearm.days, s.auto_resolve) for i, s in enumerate(TREND_RULES)),
+)
+
+
+def _plain(rule: str, code: str, test: Callable[[float], bool]) -> Evaluate:
+    def evaluate(ctx: Context, new: Sequence[Reading]) -> list[Finding]:
+        hits = [r for r in new if r.code == code and test(r.value)]
+        return [Finding(rule, code, "red", hits[-1], {})] if hits else []
+    return evaluate
+
+
+def _rule_of_thumb(ctx: Context, new: Sequence[Reading]) -> list[Finding]:
+    gain = hf_weight.rule_of_thumb(ctx)
+    return [Finding("guideline_hf", "body_weight", "red", gain.end.reading, {})] if gain else []
+
+
+# The plain guideline rules each condition is compared with.
+GUIDELINE: dict[str, tuple[ReplayRule, ...]] = {
+    "heart_failure": (ReplayRule("guideline_hf", ("body_weight",), _rule_of_thumb, hf_weight.SPEC.rearm.days),),
+    "copd": (ReplayRule("guideline_copd", ("spo2",), _plain("guideline_copd", "spo2", lambda v: v < 88)),),
+    "diabetes": (ReplayRule("guideline_dm", ("glucose",),
+                            _plain("guideline_dm", "glucose", lambda v: v < 3.9 or v > 13.9)),),
+    "hypertension": (
+        ReplayRule("guideline_htn", ("bp_systolic",), _plain("guideline_htn", "bp_systolic", lambda v: v >= 180)),
+        ReplayRule("guideline_htn_dia", ("bp_diastolic",),
+                   _plain("guideline_htn_dia", "bp_diastolic", lambda v: v >= 120))),
+}
+
+
+def _judge(rule: ReplayRule, p: SimPatient, hist: History, new: list[Reading]) -> list[Finding]:
+    mine = [r for r in new if r.code in rule.codes]
+    if not mine:
+        return []
+    newest = max(r.measured_at for c in rule.codes for r in hist.get(c)[-1:])
+    found = rule.evaluate(Context(p.conditions, newest, hist, TZ, str(p.index)), mine)
+    backlog: dict[object, datetime] = {}
+    for r in mine:
+        if r.late:
+            d = r.measured_at.astimezone(TZ).date()
+            backlog[d] = max(backlog.get(d, r.measured_at), r.measured_at)
+    for at in backlog.values():
+        if at != newest:
+            found += rule.evaluate(Context(p.conditions, at, hist, TZ, str(p.index)),
+                                   [r for r in mine if r.measured_at <= at])
+    per_code: dict[str, list[Finding]] = {}
+    for f in found:
+        per_code.setdefault(f.code, []).append(f)
+    return [late.mark_late(w) for fs in per_code.values() if (w := late.worst(fs)) is not None]
+
+
+def replay(p: SimPatient, rules: Sequence[ReplayRule]) -> list[Opened]:
+    arrivals: dict[int, list[Reading]] = {}
+    for r in p.readings:
+        assert r.received_at is not None
+        day = (r.received_at.astimezone(TZ).date() - p.readings[0].measured_at.astimezone(TZ).date()).days
+        arrivals.setdefault(day, []).append(r)
+    first = p.readings[0].measured_at.astimezone(TZ).date() if p.readings else None
+    arrived: list[Reading] = []
+    live: dict[tuple[str, str], str] = {}
+    quiet: dict[tuple[str, str], tuple[int, str]] = {}
+    opened: list[Opened] = []
+    for day in range(p.days):
+        if day in p.admitted:
+            live.clear()  # admitted: open alerts are closed as "admitted", nothing new is raised
+            continue
+        for key, sev in list(live.items()):  # yesterday's alerts: the nurse resolved them this morning
+            rule_def = next(r for r in rules if r.name == key[0])
+            quiet[key] = (day + rule_def.rearm_days, sev)
+            del live[key]
+        new = arrivals.get(day, [])
+        if not new or first is None:
+            continue
+        arrived += new
+        hist = History.of(arrived)
+        for rule in rules:
+            found = _judge(rule, p, hist, new)
+            codes_found = {f.code for f in found}
+            for f in found:
+                key = (rule.name, f.code)
+                if key in live:
+                    continue
+                q = quiet.get(key)
+                if q is not None and day < q[0] and SEVERITY_RANK[f.severity] <= SEVERITY_RANK[q[1]]:
+                    continue
+                live[key] = f.severity
+                opened.append(Opened(day, rule.name, f.code, f.severity, f.late))
+            if rule.auto_resolve:
+                for key in [k for k in live if k[0] == rule.name and k[1] not in codes_found]:
+                    if live[key] != "red" and any(r.code in rule.codes for r in new):
+                        del live[key]
+    return opened
