@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from device_profiles.codes import CODES
+
+# Explanations are read by clinicians in the patients' own time zone.
+PATIENT_TZ = ZoneInfo("Europe/Copenhagen")
+_MONTHS_DA = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 
 _UNIT_TEXT = {"mm[Hg]": "mmHg", "/min": "/min", "Cel": "°C", "kg": "kg", "%": "%", "mmol/L": "mmol/L",
               "L": "L", "L/min": "L/min"}
@@ -30,6 +39,22 @@ def threshold_text(code: str, value: float, unit: str, side: str, bound: float, 
     return {"en": en, "da": da}
 
 
-def late_text(measured: str, received: str) -> dict[str, str]:
-    return {"en": f" Late data: measured {measured}, received {received}.",
-            "da": f" Forsinkede data: målt {measured}, modtaget {received}."}
+def when_text(at: datetime) -> dict[str, str]:
+    """A moment as people say it here: '4 Nov 08:54' / '4. nov. kl. 08:54', in local time."""
+    local = at.astimezone(PATIENT_TZ)
+    return {"en": f"{local.day} {local.strftime('%b')} {local:%H:%M}",
+            "da": f"{local.day}. {_MONTHS_DA[local.month - 1]} kl. {local:%H:%M}"}
+
+
+def late_text(measured: datetime, received: datetime) -> dict[str, str]:
+    m, r = when_text(measured), when_text(received)
+    return {"en": f" Late data: measured {m['en']}, received {r['en']}.",
+            "da": f" Forsinkede data: målt {m['da']}, modtaget {r['da']}."}
+
+
+def localise(explanation: dict[str, object]) -> dict[str, object]:
+    """Danish text writes decimals with a comma (2,9 mmol/L)."""
+    text = explanation.get("text")
+    if isinstance(text, dict) and isinstance(text.get("da"), str):
+        explanation = {**explanation, "text": {**text, "da": _DECIMAL_POINT.sub(",", text["da"])}}
+    return explanation

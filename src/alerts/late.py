@@ -19,10 +19,8 @@ def mark_late(f: Finding) -> Finding:
     r = f.reading
     if not r.late or r.received_at is None:
         return f
-    measured = r.measured_at.strftime("%Y-%m-%d %H:%M UTC")
-    received = r.received_at.strftime("%Y-%m-%d %H:%M UTC")
     explanation = dict(f.explanation)
-    suffix = late_text(measured, received)
+    suffix = late_text(r.measured_at, r.received_at)
     text = explanation.get("text")
     if isinstance(text, dict):
         explanation["text"] = {k: str(v) + suffix.get(k, "") for k, v in text.items()}

@@ -11,6 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from alerts import store
+from alerts.explain import localise
 from alerts.rules import no_data
 from device_profiles.codes import CODES
 
@@ -62,14 +63,14 @@ def sweep(conn: psycopg.Connection, clock: Clock = _utcnow) -> int:
             row = conn.execute(
                 "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, explanation)"
                 " VALUES (%s, %s, %s, 'yellow', %s, %s) ON CONFLICT DO NOTHING RETURNING id",
-                (patient_id, no_data.RULE, code, overdue.due_at, Jsonb(overdue.explanation))).fetchone()
+                (patient_id, no_data.RULE, code, overdue.due_at, Jsonb(localise(overdue.explanation)))).fetchone()
             if row:
                 _notify(conn, row[0], patient_id, "opened")
                 changed += 1
             continue
         row = conn.execute("UPDATE alerts SET explanation = %s, updated_at = now() WHERE id = %s"
                            " AND explanation->>'cause' IS DISTINCT FROM %s RETURNING id",
-                           (Jsonb(overdue.explanation), live.id, overdue.cause)).fetchone()
+                           (Jsonb(localise(overdue.explanation)), live.id, overdue.cause)).fetchone()
         if row:  # the likely cause changed (e.g. the gateway went offline since)
             _notify(conn, live.id, patient_id, "updated")
             changed += 1

@@ -11,6 +11,7 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from alerts.explain import localise
 from alerts.model import SEVERITY_RANK, Action, AutoResolve, LiveAlert, Open, Reading, Severity, Update
 from device_profiles.codes import BY_LOINC, CODES
 
@@ -116,7 +117,7 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
             "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence, late)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (patient_id, f.rule, f.code, f.severity, f.reading.measured_at, f.reading.value,
-             Jsonb(f.explanation), [f.reading.id], f.late),
+             Jsonb(localise(f.explanation)), [f.reading.id], f.late),
         ).fetchone()
         assert row is not None
         _notify(conn, row[0], patient_id, "opened")
@@ -140,7 +141,7 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
             " evidence = array_append(evidence, %s), late = late OR %s,"
             # worse news wakes a snoozed alert
             " snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END WHERE id = %s",
-            (action.severity, Jsonb(explanation), f.reading.measured_at, f.reading.measured_at,
+            (action.severity, Jsonb(localise(explanation)), f.reading.measured_at, f.reading.measured_at,
              f.reading.value, f.reading.id, f.late, SEVERITY_RANK[action.severity] > SEVERITY_RANK[old_severity],
              action.alert_id),
         )
