@@ -51,19 +51,36 @@ def check_observation(obs: WireObservation, now: datetime) -> str | None:
     return None
 
 
+class _Unparsable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _parse_slowly(payload: bytes) -> ObservationBatch:
+    """Parse in two steps, to tell text that is not JSON from JSON of the wrong shape."""
+    try:
+        raw = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _Unparsable(f"not JSON: {exc}") from exc
+    try:
+        return ObservationBatch.model_validate(raw)
+    except ValidationError as exc:
+        raise _Unparsable(f"not an observation batch: {_short(exc)}") from exc
+
+
 def check_message(topic: str, payload: bytes, now: datetime, known_gateways: set[str] | None = None) -> Checked:
     """Split a message into storable observations and quarantined parts; never raises on bad input."""
     topic_gateway = gateway_id_from_topic(topic)
     if topic_gateway is None:
         return Checked(None, (), (Rejected(f"topic {topic!r} is not a gateway topic", payload),))
     try:
-        raw = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Checked(None, (), (Rejected(f"not JSON: {exc}", payload),))
-    try:
-        batch = ObservationBatch.model_validate(raw)
-    except ValidationError as exc:
-        return Checked(None, (), (Rejected(f"not an observation batch: {_short(exc)}", payload),))
+        batch = ObservationBatch.model_validate_json(payload)  # the fast path, for good input
+    except ValidationError:
+        try:
+            batch = _parse_slowly(payload)
+        except _Unparsable as exc:
+            return Checked(None, (), (Rejected(exc.reason, payload),))
     if batch.gateway_id != topic_gateway:
         reason = f"gateway id {batch.gateway_id!r} in payload differs from topic gateway {topic_gateway!r}"
         return Checked(batch, (), (Rejected(reason, payload),))

@@ -22,15 +22,22 @@ alerts_app = typer.Typer(help="The alert core.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(alerts_app, name="alerts")
-from nearcare.cli_ingest import register as _register_ingest  # noqa: E402
 
-_register_ingest(ingest_app)
-try:
+
+def _mount() -> None:
+    """Sub-commands that live beside their packages' command-line glue."""
+    from nearcare.cli_bench import bench_app
+    from nearcare.cli_bench_alerts import bench_alerts_app
     from nearcare.cli_device import device_app
+    from nearcare.cli_ingest import register as register_ingest
 
+    register_ingest(ingest_app)
     app.add_typer(device_app, name="device")
-except ImportError:  # pragma: no cover - only while the module is absent
-    pass
+    bench_app.add_typer(bench_alerts_app, name="alerts")
+    app.add_typer(bench_app, name="bench")
+
+
+_mount()
 
 
 def _wait_for_signal() -> None:
