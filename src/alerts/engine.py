@@ -43,8 +43,9 @@ def _thresholds(conn: psycopg.Connection, patient_id: int, conditions: tuple[str
     for r in new:
         by_code[r.code].append(r)
     actions = 0
+    overrides = store.threshold_overrides(conn, patient_id) if by_code else {}
     for code, rs in by_code.items():
-        bands = bands_for(conditions, code)
+        bands = overrides.get(code) or bands_for(conditions, code)
         if bands is None:
             continue
         stale = [f for r in rs if r.late and (f := threshold.find(r, bands)) is not None]

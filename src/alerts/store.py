@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from alerts.explain import localise
 from alerts.model import SEVERITY_RANK, Action, AutoResolve, LiveAlert, Open, Reading, Severity, Update
+from alerts.thresholds import Bands
 from device_profiles.codes import BY_LOINC, CODES
 
 MAX_VALUES_SHOWN = 10
@@ -155,3 +156,13 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
     )
     _notify(conn, action.alert_id, patient_id, "resolved")
     return action.alert_id
+
+
+def threshold_overrides(conn: psycopg.Connection, patient_id: int) -> dict[str, Bands]:
+    """A clinician's active per-patient ranges, by measurement key; each replaces the programme defaults."""
+    rows = conn.execute(
+        "SELECT code, red_low, yellow_low, yellow_high, red_high FROM threshold_overrides"
+        " WHERE patient_id = %s AND ended_at IS NULL",
+        (patient_id,),
+    ).fetchall()
+    return {code: Bands(red_low=rl, yellow_low=yl, yellow_high=yh, red_high=rh) for code, rl, yl, yh, rh in rows}

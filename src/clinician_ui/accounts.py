@@ -14,9 +14,11 @@ from psycopg.rows import dict_row
 
 from clinician_ui.passwords import hash_password, verify_password
 
-Role = Literal["nurse", "acute_nurse", "gp", "admin", "patient"]
-ROLES: tuple[str, ...] = ("nurse", "acute_nurse", "gp", "admin", "patient")
+Role = Literal["nurse", "acute_nurse", "gp", "admin", "patient", "relative"]
+ROLES: tuple[str, ...] = ("nurse", "acute_nurse", "gp", "admin", "patient", "relative")
 CLINICAL_ROLES: frozenset[str] = frozenset({"nurse", "acute_nurse", "gp", "admin"})
+# A patient, or a relative the patient has granted: they see the patient's own page and nothing else.
+HOME_ROLES: frozenset[str] = frozenset({"patient", "relative"})
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -114,3 +116,19 @@ async def end_session(conn: psycopg.AsyncConnection, digest: str) -> None:
 
 async def set_locale(conn: psycopg.AsyncConnection, user_id: int, locale: str) -> None:
     await conn.execute("UPDATE users SET locale = %s WHERE id = %s", (locale, user_id))
+
+
+async def create_user_async(conn: psycopg.AsyncConnection, *, username: str, password: str, display_name: str,
+                            role: str, organisation_id: int | None, locale: str = "da") -> int:
+    """As create_user, on the web app's connection; hashing runs off the event loop."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    digest = await asyncio.to_thread(hash_password, password)
+    cur = await conn.execute(
+        "INSERT INTO users (username, password_hash, display_name, role, organisation_id, locale)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (username, digest, display_name, role, organisation_id, locale),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])

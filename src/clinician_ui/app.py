@@ -19,7 +19,20 @@ from clinician_ui import live, metrics
 from clinician_ui.errors import Conflict, LoginRequired, NotFound
 from clinician_ui.i18n import pick_locale, t
 from clinician_ui.ratelimit import LoginLimiter
-from clinician_ui.routes import admin, admin_kits, api, handling, health, indicators, pages, patient, rounds, ws
+from clinician_ui.routes import (
+    admin,
+    admin_kits,
+    api,
+    handling,
+    health,
+    home,
+    indicators,
+    messages,
+    pages,
+    patient,
+    rounds,
+    ws,
+)
 from clinician_ui.routes import fhir as fhir_routes
 from clinician_ui.templating import render
 
@@ -101,6 +114,7 @@ def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
         hub = live.Hub()
         app.state.pool, app.state.hub = pool, hub
         listening = asyncio.Event()
+        app.state.listening = listening
         listener = asyncio.create_task(live.listen(
             database_url, lambda payload: live.push_alert(pool, hub, payload),
             lambda: hub.broadcast({"type": "resync"}), listening,
@@ -135,5 +149,7 @@ def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
     app.include_router(rounds.router)
     app.include_router(admin.router)
     app.include_router(admin_kits.router)
+    app.include_router(home.router)
+    app.include_router(messages.router)
     _install_error_handlers(app)
     return app

@@ -10,7 +10,7 @@ import psycopg
 from fastapi import Depends, HTTPException, Request
 from psycopg_pool import AsyncConnectionPool
 
-from clinician_ui.accounts import CLINICAL_ROLES, Session, User, load_session
+from clinician_ui.accounts import CLINICAL_ROLES, HOME_ROLES, Session, User, load_session
 from clinician_ui.errors import LoginRequired
 
 SESSION_COOKIE = "nearcare_session"
@@ -34,6 +34,9 @@ async def _session(request: Request, conn: DbConn) -> Session:
     if session is None:
         raise LoginRequired()
     if session.user.role not in CLINICAL_ROLES:
+        if session.user.role in HOME_ROLES and not request.url.path.startswith("/api/"):
+            # A patient who lands on a clinician page (the start page after login) goes to their own page.
+            raise HTTPException(status_code=303, detail="See your own page", headers={"Location": "/me"})
         raise HTTPException(status_code=403, detail="This service is for clinicians")
     request.state.session = session
     return session
@@ -78,3 +81,24 @@ async def _admin_csrf(session: CsrfSession) -> Session:
 
 AdminSession = Annotated[Session, Depends(_admin)]
 AdminCsrfSession = Annotated[Session, Depends(_admin_csrf)]
+
+
+async def _home_session(request: Request, conn: DbConn) -> Session:
+    """A patient or relative: the patient view only."""
+    session = await load_session(conn, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise LoginRequired()
+    if session.user.role not in HOME_ROLES:
+        raise HTTPException(status_code=403, detail="This page is for patients and their relatives")
+    request.state.session = session
+    return session
+
+
+HomeSession = Annotated[Session, Depends(_home_session)]
+
+
+async def _home_csrf(request: Request, session: HomeSession) -> Session:
+    return await _csrf_checked(request, session)
+
+
+HomeCsrfSession = Annotated[Session, Depends(_home_csrf)]

@@ -92,12 +92,14 @@ async def push_alert(pool: AsyncConnectionPool, hub: Hub, payload: str) -> None:
         targets = hub.for_organisations({row["nursing_org_id"], row["gp_org_id"]})
         if not targets:
             return
+        # The read is audited (and committed) before anyone sees it.
+        async with conn.transaction():
+            for user_id in sorted({c.user_id for c in targets}):
+                await record(conn, user_id, "alert.pushed", row["patient_id"],
+                             {"alert_id": alert_id, "event": event})
         message = {"type": "alert", "event": event, "alert": to_json(row)}
         for client in targets:
             client.send(message)
-        for user_id in sorted({c.user_id for c in targets}):
-            await record(conn, user_id, "alert.pushed", row["patient_id"],
-                         {"alert_id": alert_id, "event": event})
     log.info("alert_pushed", alert_id=alert_id, alert_event=event, clients=len(targets))
 
 

@@ -80,7 +80,7 @@ async def store(conn: psycopg.AsyncConnection, user: User, patient_id: int, read
         """INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at, source,
                                      entered_by, device_id, gateway_id)
            VALUES (%s, %s, %s, %s, %s, %s, now(), 'manual', %s, NULL, NULL)
-           ON CONFLICT (id) DO NOTHING RETURNING id""",
+           ON CONFLICT DO NOTHING RETURNING id""",
         (obs_id, patient_id, reading.code.loinc, reading.value, reading.code.unit, reading.measured_at, user.id),
     )
     if await cur.fetchone() is None:

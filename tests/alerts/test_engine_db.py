@@ -95,3 +95,22 @@ def test_two_workers_split_the_queue_without_doubling(database_url: str) -> None
         assert sum(map(len, claimed_a.values())) == 10
         assert sum(map(len, claimed_b.values())) == 10
         assert not set(map(tuple, claimed_a.values())) & set(map(tuple, claimed_b.values()))
+
+
+def test_a_clinicians_override_replaces_the_programme_ranges(database_url: str) -> None:
+    patient, _, org = make_patient(database_url, conditions=("copd",))
+    with psycopg.connect(database_url) as conn:
+        user = conn.execute("INSERT INTO users (username, password_hash, display_name, role, organisation_id)"
+                            " VALUES ('gp', 'x', 'GP', 'gp', %s) RETURNING id", (org,)).fetchone()[0]
+        # This patient's habitual SpO2 is 86-87 %: the GP moves the limits down.
+        conn.execute("INSERT INTO threshold_overrides (patient_id, code, red_low, yellow_low, reason, set_by)"
+                     " VALUES (%s, 'spo2', 84, 85, 'habitual SpO2 86-87 %%', %s)", (patient, user))
+        conn.commit()
+        _insert(conn, patient, "59408-5", 86, 0, unit="%")
+        run_once(conn)
+        assert _alerts(conn) == []
+        _insert(conn, patient, "59408-5", 83, 10, unit="%")
+        run_once(conn)
+        assert [a[:3] for a in _alerts(conn)] == [("threshold", "spo2", "red")]
+        text = conn.execute("SELECT explanation FROM alerts").fetchone()[0]["text"]["en"]
+        assert "red limit 84" in text

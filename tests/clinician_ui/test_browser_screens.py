@@ -116,3 +116,58 @@ def test_gp_rounds_and_the_glucose_profile(base_url: str, browser: object, datab
     assert (names[0] == "Bent Vægt" and names[-1] == "Karl Nielsen") or "Karl Nielsen" not in names[:2], names
     assert not problems, problems
     context.close()
+
+
+def test_admin_and_the_patient_view(base_url: str, browser: object, database_url: str,  # noqa: F811
+                                    seeded: World, artifacts_dir: Path) -> None:
+    now = datetime.now(UTC)
+    with psycopg.connect(database_url) as conn:
+        seed.user(conn, "admin", "admin", seeded.nursing_org, "Anne Admin")
+        seed.kit(conn, "gw-inger", seeded.patient_id, online=False, last_seen=now - timedelta(hours=20),
+                 devices={"a": {"battery": 11, "name": "blodtryksmåler"}}, outbox_depth=12)
+        seed.kit(conn, "gw-spare", None)
+        conn.execute("UPDATE gateways SET organisation_id = %s", (seeded.nursing_org,))
+        conn.execute("INSERT INTO quarantine (topic, payload, reason) VALUES (%s, %s, %s)",
+                     ("nearcare/v1/gw/gw-inger/obs", b"{}", "unknown code 1234-5"))
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="da-DK")  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems = _watch(page)
+    _sign_in(page, base_url, "admin")
+    page.goto(f"{base_url}/admin/patients/{seeded.patient_id}")
+    page.select_option("#o-code", "spo2")
+    page.fill("#o-red_low", "86")
+    page.fill("#o-yellow_low", "84")
+    page.click(".override-form button[type=submit]")
+    page.wait_for_selector("#o-red_low-err")
+    page.fill("#o-yellow_low", "89")
+    page.fill("#o-reason", "Habituel iltmætning 88–90 % (KOL)")
+    page.click(".override-form button[type=submit]")
+    page.wait_for_selector(".override-history .is-active")
+    page.fill("#l-username", "inger")
+    page.fill("#l-password", "correct horse battery")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#login li")
+    page.screenshot(path=str(artifacts_dir / "clinician_admin_patient.png"), full_page=True)
+    page.goto(f"{base_url}/admin/kits")
+    page.screenshot(path=str(artifacts_dir / "clinician_admin_kits.png"), full_page=True)
+    problems.clear()  # the 422 of the wrong limits above is expected
+
+    _sign_in(page, base_url, "nurse")
+    page.goto(f"{base_url}/patients/{seeded.patient_id}#messages")
+    page.fill("#message-body", "Jeg kommer torsdag kl. 10 og ser på din blodtryksmåler. Hilsen Hanne")
+    page.click("#messages button[type=submit]")
+    page.wait_for_selector(".messages-list li")
+
+    home = browser.new_context(viewport={"width": 390, "height": 844}, locale="da-DK")  # type: ignore[attr-defined]
+    phone = home.new_page()
+    home_problems = _watch(phone)
+    _sign_in(phone, base_url, "inger")
+    phone.wait_for_url(f"{base_url}/me")
+    assert "Din hjemmeboks har ikke været i kontakt siden" in phone.inner_text("#kit")
+    assert "Hilsen Hanne" in phone.inner_text("#messages")
+    font = phone.evaluate("() => getComputedStyle(document.querySelector('.home-card p')).fontSize")
+    assert float(font.removesuffix("px")) >= 20, font
+    phone.screenshot(path=str(artifacts_dir / "patient_home_phone.png"), full_page=True)
+    assert not problems and not home_problems, (problems, home_problems)
+    context.close()
+    home.close()

@@ -10,11 +10,13 @@ from pydantic import BaseModel, Field
 
 from alerts.thresholds import PROGRAMMES, bands_for
 from clinician_ui import admin_actions as actions
+from clinician_ui import home_accounts
 from clinician_ui.accounts import Session
 from clinician_ui.deps import AdminCsrfSession, AdminSession, DbConn
 from clinician_ui.errors import NotFound
 from clinician_ui.i18n import t
 from clinician_ui.queries import admin as q
+from clinician_ui.queries import home as home_q
 from clinician_ui.queries import overrides as oq
 from clinician_ui.queries import patients as patient_q
 from clinician_ui.queries.audit import record, record_many
@@ -90,7 +92,8 @@ async def patient_admin_page(request: Request, session: Session, conn: DbConn, p
                   patient=row, orgs=orgs, programmes=PROGRAMMES, patient_kits=await q.patient_kits(conn, patient_id),
                   free_kits=[k for k in kits if k["patient_id"] is None], overrides=history,
                   active={o["code"]: o for o in history if o["ended_at"] is None}, defaults=defaults,
-                  overridable=actions.OVERRIDABLE, limit_fields=actions.LIMIT_FIELDS, **extra)
+                  overridable=actions.OVERRIDABLE, limit_fields=actions.LIMIT_FIELDS,
+                  access=await home_q.access_list(conn, patient_id), **extra)
 
 
 @router.get("/admin/patients/{patient_id}")
@@ -160,6 +163,20 @@ async def end_override(patient_id: int, code: str, session: AdminCsrfSession, co
     await _patient(conn, session, patient_id)
     await actions.end_override(conn, session.user, patient_id, code)
     return redirect(f"/admin/patients/{patient_id}?saved=override_ended#overrides")
+
+
+@router.post("/admin/patients/{patient_id}/login")
+async def create_login(patient_id: int, request: Request, session: AdminCsrfSession, conn: DbConn,
+                       name: Annotated[str, Form(max_length=200)] = "",
+                       username: Annotated[str, Form(max_length=64)] = "",
+                       password: Annotated[str, Form(max_length=200)] = "") -> Response:
+    await _patient(conn, session, patient_id)
+    try:
+        await home_accounts.create_patient_login(conn, session.user, patient_id, name, username, password)
+    except actions.FormErrors as exc:
+        return await patient_admin_page(request, session, conn, patient_id, status_code=422,
+                                        login_errors=_texts(exc.errors, session.user.locale))
+    return redirect(f"/admin/patients/{patient_id}?saved=login#login")
 
 
 # --- JSON ----------------------------------------------------------------------------------------------------

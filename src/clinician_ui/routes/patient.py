@@ -15,12 +15,14 @@ from clinician_ui.deps import CsrfSession, CurrentSession, DbConn
 from clinician_ui.errors import NotFound
 from clinician_ui.i18n import TZ, number, t, unit_label
 from clinician_ui.queries import alerts as alert_q
+from clinician_ui.queries import home as home_q
 from clinician_ui.queries import overrides as overrides_q
 from clinician_ui.queries import patients as patient_q
 from clinician_ui.queries import responsibility
 from clinician_ui.queries import rounds as rounds_q
 from clinician_ui.queries.audit import record
 from clinician_ui.redirects import redirect
+from clinician_ui.routes.messages import WRITING_ROLES
 from clinician_ui.templating import render
 from device_profiles.codes import CODES
 
@@ -72,7 +74,9 @@ async def patient_page(request: Request, session: Session, conn: DbConn, patient
                   next_url=f"/patients/{patient_id}", manual_codes=manual_readings.MANUAL_CODES,
                   can_enter=user.role in manual_readings.ENTERING_ROLES,
                   colleagues=await responsibility.colleagues(conn, user.organisation_id), glucose=sugar,
-                  agp=_agp_payload(sugar), reviews=await rounds_q.recent_reviews(conn, patient_id), **extra)
+                  agp=_agp_payload(sugar), reviews=await rounds_q.recent_reviews(conn, patient_id),
+                  messages=await home_q.messages(conn, patient_id, 5), can_message=user.role in WRITING_ROLES,
+                  **extra)
 
 
 def _agp_payload(sugar: glucose.Summary | None) -> dict[str, Any] | None:
@@ -86,7 +90,8 @@ def _agp_payload(sugar: glucose.Summary | None) -> dict[str, Any] | None:
 async def patient(patient_id: int, request: Request, session: CurrentSession, conn: DbConn,
                   days: Annotated[int, Query()] = 30,
                   saved: Annotated[str | None, Query(max_length=10)] = None) -> HTMLResponse:
-    notice = {"1": "manual_saved", "dup": "manual_duplicate", "review": "review_saved"}.get(saved or "")
+    notice = {"1": "manual_saved", "dup": "manual_duplicate", "review": "review_saved",
+              "message": "message_sent"}.get(saved or "")
     return await patient_page(request, session, conn, patient_id, days, notice=notice)
 
 

@@ -80,6 +80,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "kit_state_offline": {"da": "Ingen kontakt", "en": "Offline"},
     "kit_state_online": {"da": "Virker", "en": "Online"},
     "kit_free": {"da": "Ledig", "en": "Free"},
+    "kit_not_in_use": {"da": "Ikke taget i brug", "en": "Not in use yet"},
     "kit_other_patient": {"da": "Hos en borger uden for din organisation",
                           "en": "With a patient outside your organisation"},
     "kits_none": {"da": "Ingen bokse endnu.", "en": "No kits yet."},

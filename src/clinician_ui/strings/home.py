@@ -1,6 +1,62 @@
-"""Text for home."""
+"""Text for the patient's own page: large type, plain words, no abbreviations."""
 
 from __future__ import annotations
 
 STRINGS: dict[str, dict[str, str]] = {
+    "nav_home": {"da": "Min side", "en": "My page"},
+    "home_hello": {"da": "Hej {name}", "en": "Hello {name}"},
+    "home_for": {"da": "Side for {name}", "en": "Page for {name}"},
+    "home_choose": {"da": "Vælg person", "en": "Choose person"},
+    "home_kit_title": {"da": "Din hjemmeboks", "en": "Your home box"},
+    "home_kit_ok": {"da": "Din hjemmeboks virker.", "en": "Your home box is working."},
+    "home_kit_last": {"da": "Den var sidst i kontakt {when}.", "en": "It was last in touch {when}."},
+    "home_kit_offline": {"da": "Din hjemmeboks har ikke været i kontakt siden {when}.",
+                         "en": "Your home box has not been in touch since {when}."},
+    "home_kit_never": {"da": "Din hjemmeboks har ikke været i kontakt endnu.",
+                       "en": "Your home box has not been in touch yet."},
+    "home_kit_todo": {"da": "Tjek at den er sat i stikkontakten, og at lyset på den er tændt. "
+                            "Hjælper det ikke, så ring til hjemmesygeplejen.",
+                      "en": "Check that it is plugged in and that its light is on. "
+                            "If that does not help, call your home nurse."},
+    "home_kit_none": {"da": "Du har ikke fået en hjemmeboks endnu.", "en": "You do not have a home box yet."},
+    "home_battery": {"da": "Batteriet i din {device} er næsten fladt. Skift det, eller spørg din sygeplejerske.",
+                     "en": "The battery in your {device} is nearly flat. Change it, or ask your nurse."},
+    "home_messages": {"da": "Beskeder fra din sygeplejerske", "en": "Messages from your nurse"},
+    "home_message_from": {"da": "Fra {name}, {when}", "en": "From {name}, {when}"},
+    "home_no_messages": {"da": "Ingen beskeder.", "en": "No messages."},
+    "home_readings": {"da": "Dine seneste målinger", "en": "Your latest readings"},
+    "home_readings_seen": {"da": "Din sygeplejerske ser dine målinger og kontakter dig, hvis der er noget.",
+                           "en": "Your nurse sees your readings and will contact you if anything needs doing."},
+    "home_no_readings": {"da": "Ingen målinger den sidste måned.", "en": "No readings in the last month."},
+    "home_relatives": {"da": "Hvem må se denne side", "en": "Who may see this page"},
+    "home_no_relatives": {"da": "Kun dig og dit plejeteam.", "en": "Only you and your care team."},
+    "home_revoke": {"da": "Fjern adgang", "en": "Remove access"},
+    "home_add_relative": {"da": "Giv en pårørende adgang", "en": "Give a relative access"},
+    "home_rel_name": {"da": "Den pårørendes navn", "en": "Relative's name"},
+    "home_rel_username": {"da": "Brugernavn til den pårørende", "en": "Username for the relative"},
+    "home_rel_password": {"da": "Adgangskode (mindst 10 tegn)", "en": "Password (at least 10 characters)"},
+    "home_give_access": {"da": "Giv adgang", "en": "Give access"},
+    "home_saved_relative": {"da": "Den pårørende kan nu logge ind og se siden.",
+                            "en": "Your relative can now sign in and see this page."},
+    "home_saved_revoked": {"da": "Adgangen er fjernet.", "en": "Access removed."},
+    "err_username": {"da": "Brug 3–64 små bogstaver, tal eller . _ @ -", "en": "Use 3–64 lower-case letters, "
+                                                                                 "digits or . _ @ -"},
+    "err_username_taken": {"da": "Det brugernavn er optaget.", "en": "That username is taken."},
+    "err_password_short": {"da": "Adgangskoden skal være mindst 10 tegn.",
+                           "en": "The password must be at least 10 characters."},
+    "message_title": {"da": "Besked til borgeren", "en": "Message to the patient"},
+    "message_hint": {"da": "Vises på borgerens egen side. Skriv kort og enkelt.",
+                     "en": "Shown on the patient's own page. Keep it short and plain."},
+    "message_send": {"da": "Send besked", "en": "Send message"},
+    "message_sent": {"da": "Beskeden er sendt.", "en": "Message sent."},
+    "message_read": {"da": "læst", "en": "read"},
+    "message_unread": {"da": "ikke læst endnu", "en": "not read yet"},
+    "patient_login": {"da": "Login til borgeren", "en": "Patient login"},
+    "patient_login_hint": {"da": "Borgeren (og de pårørende, borgeren giver adgang) ser en enkel side med "
+                                 "egne målinger, hjemmeboksen og beskeder.",
+                           "en": "The patient (and relatives the patient lets in) see a simple page with their "
+                                 "readings, the home box and messages."},
+    "patient_login_create": {"da": "Opret login", "en": "Create login"},
+    "access_self": {"da": "borgeren", "en": "patient"},
+    "access_relative": {"da": "pårørende", "en": "relative"},
 }
