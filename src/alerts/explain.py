@@ -58,3 +58,22 @@ def localise(explanation: dict[str, object]) -> dict[str, object]:
     if isinstance(text, dict) and isinstance(text.get("da"), str):
         explanation = {**explanation, "text": {**text, "da": _DECIMAL_POINT.sub(",", text["da"])}}
     return explanation
+
+
+# What each rule is called where a nurse sees it (the threshold rule is named by its measurement instead).
+RULE_TITLES: dict[str, dict[str, str]] = {
+    "copd_exacerbation": {"en": "Possible COPD exacerbation", "da": "Mulig KOL-forværring"},
+    "hf_weight": {"en": "Weight gain (heart failure)", "da": "Vægtøgning (hjertesvigt)"},
+    "glucose_nocturnal_lows": {"en": "Low blood sugar at night", "da": "Lavt blodsukker om natten"},
+    "glucose_sustained_high": {"en": "Blood sugar high for long", "da": "Vedvarende højt blodsukker"},
+    "glucose_time_in_range": {"en": "Time in range", "da": "Tid i målområde"},
+    "bp_home_mean": {"en": "Home blood pressure, 7-day mean", "da": "Hjemmeblodtryk, 7-dages gennemsnit"},
+    "news2": {"en": "Early warning score (NEWS2)", "da": "Tidlig opsporing (NEWS2)"},
+    "personal_baseline": {"en": "Unusual for this patient", "da": "Usædvanligt for borgeren"},
+    "no_data": {"en": "No measurement", "da": "Ingen måling"},
+}
+
+
+def rule_title(rule: str, locale: str) -> str | None:
+    titles = RULE_TITLES.get(rule)
+    return titles.get(locale, titles["en"]) if titles else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from alerts.explain import rule_title
 from clinician_ui.i18n import STRINGS, code_for, code_name, number, t, unit_label
 
 
@@ -55,6 +56,10 @@ def alert_unit(alert: dict[str, Any], locale: str) -> str:
 
 
 def alert_measure(alert: dict[str, Any], locale: str) -> str:
+    """The headline of an alert: the rule's name for trend rules, the measurement for single readings."""
+    title = rule_title(str(alert.get("rule", "")), locale)
+    if title and alert.get("rule") != "no_data":
+        return title
     explanation = alert.get("explanation") or {}
     code = str(explanation.get("code") or alert.get("code") or "")
     return code_name(code, locale) if code else str(alert.get("rule", ""))
