@@ -20,6 +20,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from device_profiles.wire import TOPIC_ROOT
+from ingest import metrics
 from ingest.pipeline import Message, process
 from ingest.settings import IngestSettings
 from ingest.store import WriteResult, quarantine
@@ -240,6 +241,7 @@ class IngestWorker:
                 batch = self._collect()
                 if not batch:
                     continue
+            started = time.monotonic()
             try:
                 conn = self._connect_db(conn)
                 result = self._store(conn, [Message(m.topic, bytes(m.payload)) for _, m in batch])
@@ -251,6 +253,7 @@ class IngestWorker:
                 else:
                     log.exception("ingest_retry_after_error", retry_in_s=delay, held=len(batch))
                 self.stats["db_retries"] += 1
+                metrics.DB_RETRIES.inc()
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -265,6 +268,8 @@ class IngestWorker:
             self.stats["batches"] += 1
             self.stats["messages"] += len(batch)
             self.stats["redelivered"] += sum(1 for _, m in batch if m.dup)
+            metrics.record_batch(result.inserted, result.duplicates, result.quarantined, len(batch),
+                                 time.monotonic() - started, self._inbox.qsize())
             log.debug("ingest_batch", messages=len(batch), inserted=result.inserted,
                       duplicates=result.duplicates, quarantined=result.quarantined)
             batch = []

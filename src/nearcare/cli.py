@@ -79,12 +79,17 @@ def db_migrate() -> None:
 @ingest_app.command("run")
 def ingest_run(
     client_id: Annotated[str, typer.Option(help="MQTT client id; unique per worker.")] = "nearcare-ingest-1",
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
 ) -> None:
     """Consume observations from the broker into the database until stopped."""
     from ingest.consumer import IngestConfig, IngestWorker
 
     settings = load()
     logs.configure(settings.log_format)
+    if metrics_port is not None:
+        from nearcare.metrics_server import serve_metrics
+
+        serve_metrics(metrics_port)
     with ExitStack() as stack:
         from nearcare.stack import open_endpoints
 
