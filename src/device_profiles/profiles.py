@@ -13,6 +13,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from device_profiles.decoders import DECODERS, short_id
+from device_profiles.layout import VendorLayout, decode_layout
+from device_profiles.reading import DecodedReading, DecodeError
 
 _UUID16 = r"^[0-9a-f]{4}$"
 _UUID = r"^(?:[0-9a-f]{4}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
@@ -25,6 +27,7 @@ DeviceKind = Literal[
     "pulse_oximeter",
     "thermometer",
     "spirometer",
+    "peak_flow_meter",
 ]
 
 
@@ -78,11 +81,18 @@ class Discovery(_Model):
         return self
 
 
+VENDOR_LAYOUT = "vendor_layout"  # the decoder name of a characteristic read by its profile's declared layout
+
+
 class Characteristic(_Model):
-    uuid: str = Field(pattern=_UUID16)
+    """One characteristic the gateway reads or subscribes to. A SIG decoder fixes its 16-bit id; a
+    ``vendor_layout`` characteristic may have any id (vendors use 128-bit UUIDs) and declares ``layout``."""
+
+    uuid: str = Field(pattern=_UUID)
     decoder: str
     mode: Literal["notify", "indicate", "read"]
     required: bool = True  # False: read/subscribe when present, carry on when absent
+    layout: VendorLayout | None = None
 
     @field_validator("uuid", mode="before")
     @classmethod
@@ -92,16 +102,29 @@ class Characteristic(_Model):
     @field_validator("decoder")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in DECODERS:
-            raise ValueError(f"unknown decoder {value!r}; known: {', '.join(sorted(DECODERS))}")
+        if value not in DECODERS and value != VENDOR_LAYOUT:
+            known = ", ".join(sorted([*DECODERS, VENDOR_LAYOUT]))
+            raise ValueError(f"unknown decoder {value!r}; known: {known}")
         return value
 
     @model_validator(mode="after")
     def _matches(self) -> Self:
+        if self.decoder == VENDOR_LAYOUT:
+            if self.layout is None:
+                raise ValueError(f"decoder {VENDOR_LAYOUT!r} needs a [layout] table")
+            return self
+        if self.layout is not None:
+            raise ValueError(f"layout is only read with decoder = {VENDOR_LAYOUT!r}")
         expected = DECODERS[self.decoder].characteristic
         if expected != self.uuid:
             raise ValueError(f"decoder {self.decoder!r} reads characteristic {expected}, not {self.uuid}")
         return self
+
+    def decode(self, data: bytes) -> DecodedReading:
+        """Decode one value of this characteristic: pure, a DecodedReading or a DecodeError."""
+        if self.layout is not None:
+            return decode_layout(self.layout, self.uuid, data)
+        return DECODERS[self.decoder].decode(data)
 
 
 class Records(_Model):
@@ -158,8 +181,16 @@ class DeviceProfile(_Model):
         return self
 
     def characteristic(self, uuid: str) -> Characteristic | None:
-        key = short_id(uuid)
+        key = short_id(uuid) or uuid.strip().lower()
         return next((c for c in self.characteristics if c.uuid == key), None)
+
+    def decode(self, characteristic: str, data: bytes) -> DecodedReading:
+        """Decode a value as this device model sends it; a characteristic the profile lacks is a DecodeError."""
+        found = self.characteristic(characteristic)
+        if found is None:
+            listed = ", ".join(c.uuid for c in self.characteristics)
+            raise DecodeError(f"{characteristic}: profile {self.id} has no such characteristic; it lists {listed}")
+        return found.decode(data)
 
     def matches_name(self, name: str | None) -> bool:
         return bool(name) and any(re.search(p, name or "") for p in self.discovery.name_patterns)
@@ -189,7 +220,7 @@ def load_profile_file(path: Path) -> DeviceProfile:
         profile = DeviceProfile.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to a reader
         if first["type"] == "extra_forbidden":
             problem = "unknown key (typo, or not part of the profile format)"
         elif first["type"] == "missing":

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import structlog
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from device_profiles.wire import GatewayStatus, topic
 from gateway.outbox import Outbox
@@ -34,7 +36,7 @@ class Publisher:
         parts = urlsplit(mqtt_url)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"gw-{gateway_id}", clean_session=True,
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gw-{gateway_id}", clean_session=True,
                              protocol=mqtt.MQTTv311)
         if parts.username:
             client.username_pw_set(parts.username, parts.password)
@@ -62,7 +64,7 @@ class Publisher:
                                outbox_depth=self.outbox.depth() if online else None, devices=devices or {})
         return status.model_dump_json().encode()
 
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: mqtt.ReasonCode,
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: ReasonCode,
                     properties: object) -> None:
         if reason.is_failure:
             log.warning("gateway_connect_refused", reason=str(reason))
@@ -96,6 +98,10 @@ class Publisher:
             log.warning("gateway_resend_unacknowledged", batches=len(self._inflight))
             self._inflight = []
             self._sent_upto = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
 
     def publish_status(self, devices: dict[str, dict[str, object]]) -> None:
         if self._connected.is_set():

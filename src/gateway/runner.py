@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from gateway.download import Committed, sequence_key
+from gateway.health import write_status
 from gateway.outbox import Outbox
 from gateway.publisher import Publisher
 from gateway.session import DeviceSpec, run_session
@@ -43,7 +45,7 @@ class DeviceHealth:
 class Gateway:
     def __init__(self, gateway_id: str, transport: Transport, outbox: Outbox, publisher: Publisher,
                  devices: list[EnrolledDevice], tz: ZoneInfo, *, scan_interval_s: float = 2.0,
-                 heartbeat_interval_s: float = 60.0) -> None:
+                 heartbeat_interval_s: float = 60.0, status_file: Path | None = None) -> None:
         self.gateway_id = gateway_id
         self.transport = transport
         self.outbox = outbox
@@ -53,6 +55,7 @@ class Gateway:
         self.tz = tz
         self.scan_interval_s = scan_interval_s
         self.heartbeat_interval_s = heartbeat_interval_s
+        self.status_file = status_file
 
     async def poll_once(self) -> int:
         """One scan and a session with every enrolled device that advertises; returns readings queued."""
@@ -99,8 +102,22 @@ class Gateway:
         health.next_try = datetime.now(UTC) + timedelta(seconds=delay)
         health.problems = [problem][-5:]
 
-    def heartbeat(self) -> None:
-        self.publisher.publish_status({a: h.as_status() for a, h in self.health.items()})
+    def device_status(self) -> dict[str, dict[str, object]]:
+        """Per device: profile, last seen, battery, RSSI, clock offset, failed tries."""
+        return {a: {"profile": self.devices[a].spec.profile_id, **h.as_status()} for a, h in self.health.items()}
+
+    def heartbeat(self, *, running: bool = True) -> None:
+        """The retained status topic (outbox depth and software version ride in it) and the local status
+        file that `nearcare gateway status` and the status page read."""
+        devices = self.device_status()
+        self.publisher.publish_status(devices)
+        if self.status_file is not None:
+            last = self.publisher.last_upload
+            write_status(self.status_file, {
+                "gateway_id": self.gateway_id, "at": datetime.now(UTC).isoformat(), "running": running,
+                "heartbeat_s": self.heartbeat_interval_s, "software": self.publisher.software,
+                "connected": self.publisher.connected, "last_upload": last.isoformat() if last else None,
+                "outbox_depth": self.outbox.depth(), "evicted": self.outbox.evicted, "devices": devices})
 
     async def run(self, stop: asyncio.Event) -> None:
         last_beat = 0.0

@@ -14,6 +14,7 @@ from device_profiles.battery import BATTERY_LEVEL
 from device_profiles.codes import CODES
 from device_profiles.date_time import CURRENT_TIME, DATE_TIME, build_current_time, build_date_time
 from device_profiles.decoders import decode
+from device_profiles.layout import VendorLayout, decode_layout
 from device_profiles.reading import DecodedReading, DecodeError
 from device_profiles.wire import DeviceRef, WireObservation, observation_id
 from gateway.clock import corrected, offset
@@ -34,6 +35,15 @@ class DeviceSpec:
     time_characteristic: str = CURRENT_TIME  # Current Time 0x2A2B or Date Time 0x2A08
     racp: str | None = None  # Record Access Control Point: stored records are asked for, not pushed
     battery: bool = False  # Battery Level 0x2A19 readable
+    # Vendor characteristics read by the profile's declared byte layout, by characteristic id.
+    layouts: tuple[tuple[str, VendorLayout], ...] = ()
+
+    def decode(self, characteristic: str, payload: bytes) -> DecodedReading:
+        """A SIG characteristic by its id, a vendor one by the layout its profile declares."""
+        for uuid, layout in self.layouts:
+            if uuid == characteristic:
+                return decode_layout(layout, characteristic, payload)
+        return decode(characteristic, payload)
 
 
 @dataclass
@@ -126,7 +136,7 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
         if payload in known:
             continue
         try:
-            reading = decode(characteristic, payload)
+            reading = spec.decode(characteristic, payload)
         except DecodeError as exc:
             result.problems.append(f"{characteristic} {payload.hex()}: {exc}")
             log.warning("device_payload_undecodable", device=address, characteristic=characteristic,

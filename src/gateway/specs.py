@@ -30,6 +30,7 @@ def spec_from_profile(profile: DeviceProfile) -> DeviceSpec:
         time_characteristic=profile.clock.time_characteristic or CURRENT_TIME,
         racp=profile.records.racp_uuid if profile.records.mode == "racp" else None,
         battery=profile.characteristic(BATTERY_LEVEL) is not None,
+        layouts=tuple((c.uuid, c.layout) for c in profile.characteristics if c.layout is not None),
     )
 
 

@@ -28,12 +28,16 @@ def _mount() -> None:
     """Sub-commands that live beside their packages' command-line glue."""
     from nearcare.cli_bench import bench_app
     from nearcare.cli_bench_alerts import bench_alerts_app
+    from nearcare.cli_bench_gateway import bench_gateway
     from nearcare.cli_bench_web import bench_web
     from nearcare.cli_device import device_app
+    from nearcare.cli_gateway import gateway_app
     from nearcare.cli_ingest import register as register_ingest
 
     register_ingest(ingest_app)
     app.add_typer(device_app, name="device")
+    app.add_typer(gateway_app, name="gateway")
+    bench_app.command("gateway")(bench_gateway)
     bench_app.add_typer(bench_alerts_app, name="alerts")
     bench_app.command("web")(bench_web)
     app.add_typer(bench_app, name="bench")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from device_profiles.codes import CODES
-from device_profiles.decoders import DECODERS, short_id
+from device_profiles.decoders import short_id
 from device_profiles.profiles import ProfileError, all_profiles, load_profile
 from device_profiles.reading import DecodedReading, DecodeError
 
@@ -70,7 +70,7 @@ def decode_command(
     except ValueError as exc:
         raise _fail(f"HEX is not hexadecimal bytes: {exc}") from exc
     try:
-        reading = DECODERS[spec.decoder].decode(data)
+        reading = spec.decode(data)
     except DecodeError as exc:
         raise _fail(f"cannot decode: {exc}") from exc
     typer.echo(json.dumps(reading_as_json(reading, device.id), indent=2, ensure_ascii=False))

@@ -50,12 +50,13 @@ class DemoPatient:
 
 
 def kinds_for(conditions: tuple[str, ...], available: set[str]) -> tuple[str, ...]:
-    """The devices in a kit: every kit has a blood-pressure cuff; the rest follow the conditions."""
+    """The devices in a kit: every kit has a blood-pressure cuff; the rest follow the conditions (COPD: a
+    pulse oximeter and a home spirometer)."""
     kinds = ["bp"]
     if "heart_failure" in conditions:
         kinds.append("weight")
     if "copd" in conditions:
-        kinds.append("spo2")
+        kinds.extend(("spo2", "spirometry"))
     if "diabetes" in conditions:
         kinds.append("glucose")
     return tuple(k for k in kinds if k in available)
@@ -65,12 +66,14 @@ def cohort(available_kinds: set[str]) -> list[DemoPatient]:
     out = []
     for i, (name, (conditions, scenario, event_day)) in enumerate(zip(NAMES, PLAN, strict=True)):
         rng = random.Random(i)
+        lung = random.Random(f"lung-{i}")  # its own stream: the other baselines stay as they were
         sim = Patient(
             seed=1000 + i, scenario=scenario, kinds=kinds_for(conditions, available_kinds),
             weight_kg=round(rng.uniform(58, 98), 1), systolic=rng.uniform(122, 146),
             diastolic=rng.uniform(72, 88), pulse=rng.uniform(62, 80),
             spo2=rng.uniform(92.5, 96) if "copd" in conditions else rng.uniform(95, 98),
             glucose=rng.uniform(6.5, 9.0), event_day=event_day,
+            fev1=round(lung.uniform(1.1, 2.0), 2), pef=round(lung.uniform(200, 320)),
         )
         out.append(DemoPatient(i + 1, name, rng.randint(1936, 1958), conditions, f"kit-{i + 1:04d}", sim))
     return out

@@ -19,9 +19,12 @@ from device_profiles.profiles import (
 SHIPPED = {
     "and_ua651ble",
     "and_uc352ble",
+    "generic_blood_pressure",
     "generic_glucose_meter",
     "generic_pulse_oximeter",
     "generic_thermometer",
+    "home_spirometer_vl1",
+    "peak_flow_meter_vl1",
 }
 
 GOOD = """
@@ -82,7 +85,9 @@ def test_glucometer_uses_racp() -> None:
         (None, ["00001808-0000-1000-8000-00805f9b34fb"], "generic_glucose_meter"),
         ("SomeOximeter", ["1822"], "generic_pulse_oximeter"),
         ("Thermo", ["1809"], "generic_thermometer"),
-        ("Unknown cuff", ["1810"], None),  # the A&D profile needs its name; no generic cuff is shipped
+        ("SPIRO-VL1 0042", ["8d2a0001-3b7c-4e2a-9f61-5e2b6c8a1d40"], "home_spirometer_vl1"),
+        ("PEF-VL1", [], "peak_flow_meter_vl1"),
+        ("Unknown cuff", ["1810"], "generic_blood_pressure"),  # any SIG cuff; the A&D profile needs its name
         (None, [], None),
     ],
 )

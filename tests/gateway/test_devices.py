@@ -75,3 +75,21 @@ def test_disconnect_mid_transfer_keeps_the_rest_on_the_device(make: MakeBench) -
     assert bench.poll() == 1
     assert bench.poll() == 2
     assert sorted(float(str(r["value"])) for r in bench.rows()) == [80, 81, 82]
+
+
+def test_home_spirometer_vendor_layout(make: MakeBench) -> None:
+    bench = make("spirometry", clock_drift=timedelta(seconds=-70))
+    bench.device.take(Sample(BASE, "spirometry", {"fev1": 1.42, "fvc": 2.71, "fev1_fvc": 52.4, "pef": 231.0,
+                                                  "grade": 3}))  # a short blow: no FEV6
+    assert bench.poll() == 4
+    assert _values(bench) == {"20150-9": 1.42, "19870-5": 2.71, "19926-5": 52.4, "33452-4": 231.0}
+    assert all(r["flags"] == ["effort_grade_d"] for r in bench.rows())
+    assert bench.measured() == [BASE] * 4  # the spirometer's clock ran 70 s slow; corrected
+
+
+def test_peak_flow_meter_is_dated_on_arrival(make: MakeBench) -> None:
+    bench = make("peak_flow")
+    bench.device.take(Sample(BASE, "peak_flow", {"pef": 240, "fev1": 1.35}))
+    assert bench.poll() == 2
+    assert _values(bench) == {"33452-4": 240, "20150-9": 1.35}
+    assert bench.measured()[0] > BASE  # no clock on the meter: the gateway's receive time

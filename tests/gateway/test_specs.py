@@ -37,7 +37,8 @@ def test_every_shipped_profile_gives_a_spec() -> None:
 def test_simulated_kinds_implement_shipped_profiles() -> None:
     assert {k: v.profile_id for k, v in KINDS.items()} == {
         "bp": "and_ua651ble", "weight": "and_uc352ble", "glucose": "generic_glucose_meter",
-        "spo2": "generic_pulse_oximeter", "temp": "generic_thermometer"}
+        "spo2": "generic_pulse_oximeter", "temp": "generic_thermometer", "spirometry": "home_spirometer_vl1",
+        "peak_flow": "peak_flow_meter_vl1"}
     for kind in KINDS.values():
         # What the simulated device advertises is recognised as its own profile.
         assert profile_for_advertisement(kind.name, (kind.service,)) == kind.profile, kind.kind
@@ -48,3 +49,4 @@ def test_advertised_names() -> None:
     assert KINDS["bp"].name == "A&D_UA-651"
     assert KINDS["glucose"].name == "Glucose Profile meter"
     assert KINDS["glucose"].racp == "2a52" and KINDS["bp"].racp is None
+    assert KINDS["spirometry"].name == "SPIRO-VL1"

@@ -14,7 +14,9 @@ from functools import cached_property
 from typing import Literal
 
 from device_profiles.blood_pressure import build_blood_pressure_measurement
+from device_profiles.date_time import date_time_bytes
 from device_profiles.glucose import build_glucose_measurement
+from device_profiles.layout import VendorLayout, encode_layout
 from device_profiles.profiles import DeviceProfile, load_profile
 from device_profiles.pulse_oximeter import build_plx_spot_check
 from device_profiles.temperature import build_temperature_measurement
@@ -77,6 +79,23 @@ def _temp(sample: Sample, device_time: datetime, _: Encoding) -> bytes:
     return build_temperature_measurement(value, unit="Cel", time_stamp=device_time, site="ear")
 
 
+def _layout(profile_id: str) -> VendorLayout:
+    return next(c.layout for c in load_profile(profile_id).characteristics if c.layout is not None)
+
+
+def _spirometry(sample: Sample, device_time: datetime, _: Encoding) -> bytes:
+    v = sample.values
+    values: dict[str, float | None] = {k: v.get(k) for k in ("fev1", "fvc", "fev1_fvc", "pef", "fev6")}
+    return encode_layout(_layout("home_spirometer_vl1"), values, grade=int(v.get("grade", 0)),
+                         time_stamp=date_time_bytes(device_time))
+
+
+def _peak_flow(sample: Sample, _time: datetime, _: Encoding) -> bytes:
+    # The meter keeps no clock: the gateway dates the blow when it arrives.
+    v = sample.values
+    return encode_layout(_layout("peak_flow_meter_vl1"), {"pef": v.get("pef"), "fev1": v.get("fev1")})
+
+
 def _advertised_name(profile: DeviceProfile) -> str:
     """A local name the profile's first name pattern matches; generic profiles advertise their model."""
     for pattern in profile.discovery.name_patterns:
@@ -133,6 +152,8 @@ KINDS: dict[str, DeviceKind] = {k.kind: k for k in (
     DeviceKind("glucose", "generic_glucose_meter", _glucose),
     DeviceKind("spo2", "generic_pulse_oximeter", _spo2),
     DeviceKind("temp", "generic_thermometer", _temp),
+    DeviceKind("spirometry", "home_spirometer_vl1", _spirometry),
+    DeviceKind("peak_flow", "peak_flow_meter_vl1", _peak_flow),
 )}
 
 

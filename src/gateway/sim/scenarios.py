@@ -19,7 +19,7 @@ class Sample:
     """One measurement session on one kind of device, in the patient's local time."""
 
     at: datetime  # naive local time as the patient lives it
-    kind: str  # "bp", "weight", "glucose", "spo2", "temp"
+    kind: str  # "bp", "weight", "glucose", "spo2", "temp", "spirometry", "peak_flow"
     values: dict[str, float]
 
 
@@ -34,6 +34,8 @@ class Patient:
     pulse: float = 72.0
     spo2: float = 95.0
     glucose: float = 7.5
+    fev1: float = 1.5  # litres; moderate COPD (GOLD 2) in an older adult
+    pef: float = 260.0  # L/min
     event_day: int = 0  # days before the end of the series when the scenario peaks (0 = last day)
 
 
@@ -80,7 +82,35 @@ def day_samples(p: Patient, day: datetime, days_to_event: int) -> list[Sample]:
         if p.scenario == "nocturnal_hypo" and days_to_event in (0, 2, 5):
             out.append(Sample(day.replace(hour=3, minute=rng.randint(0, 50)), "glucose",
                               {"glucose": round(2.6 + rng.random() * 0.8, 1)}))
+    out.extend(_lung_function(p, day, copd))
     return sorted(out, key=lambda s: s.at)
+
+
+def _lung_function(p: Patient, day: datetime, copd: float) -> list[Sample]:
+    """Spirometry and peak flow, on a random stream of their own so the other devices' samples stay as they
+    were. An exacerbation takes FEV1 and PEF down by about a fifth at its peak (GOLD 2024; home spirometry
+    studies see falls of 10-20 % in the days before treatment), and effort is worse when breathless."""
+    kinds = [k for k in ("spirometry", "peak_flow") if k in p.kinds]
+    if not kinds:
+        return []
+    rng = random.Random(f"{p.seed}-{day.date().isoformat()}-lung")
+    fev1 = max(0.3, p.fev1 * (1 - 0.2 * copd) * (1 + rng.gauss(0, 0.04)))
+    pef = max(60.0, p.pef * (1 - 0.22 * copd) * (1 + rng.gauss(0, 0.05)))
+    at = _morning(day, rng) + timedelta(minutes=8)
+    out: list[Sample] = []
+    if "spirometry" in kinds:
+        ratio = min(0.69, max(0.3, 0.55 - 0.04 * copd + rng.gauss(0, 0.02)))
+        fvc = fev1 / ratio
+        fev6 = fvc * 0.96 if rng.random() < 0.85 else None  # a short blow gives no FEV6
+        grade = min(5, max(0, round(abs(rng.gauss(0, 0.9)) + 1.5 * copd)))
+        values = {"fev1": round(fev1, 2), "fvc": round(fvc, 2), "fev1_fvc": round(100 * fev1 / fvc, 1),
+                  "pef": round(round(pef / 60, 2) * 60, 1), "grade": float(grade)}
+        if fev6 is not None:
+            values["fev6"] = round(fev6, 2)
+        out.append(Sample(at, "spirometry", values))
+    if "peak_flow" in kinds:
+        out.append(Sample(at + timedelta(minutes=2), "peak_flow", {"pef": round(pef), "fev1": round(fev1, 2)}))
+    return out
 
 
 def history(p: Patient, end: datetime, days: int) -> list[Sample]:
