@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from gateway import metrics
 from gateway.download import Committed, sequence_key
 from gateway.health import write_status
 from gateway.outbox import Outbox
@@ -111,6 +112,8 @@ class Gateway:
         file that `nearcare gateway status` and the status page read."""
         devices = self.device_status()
         self.publisher.publish_status(devices)
+        metrics.update(self.outbox.depth(), self.outbox.evicted, self.publisher.last_upload,
+                       self.publisher.connected, devices)
         if self.status_file is not None:
             last = self.publisher.last_upload
             write_status(self.status_file, {

@@ -147,11 +147,16 @@ def run_command(
     measure_every: Annotated[float, typer.Option(help="With --simulate: a simulated patient measures every N "
                                                       "seconds (0: never).")] = 0.0,
     scenario: Annotated[str, typer.Option(help="With --simulate: the patient's clinical scenario.")] = "stable",
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
 ) -> None:
     """Run the gateway until stopped: read enrolled devices, keep readings in the outbox, upload them."""
     from gateway import service
 
     logs.configure(load().log_format)
+    if metrics_port is not None:
+        from nearcare.metrics_server import serve_metrics
+
+        serve_metrics(metrics_port)
     kit = _load(config)
     try:
         kit.connection()

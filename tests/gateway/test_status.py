@@ -195,3 +195,18 @@ def test_heartbeat_carries_device_health_outbox_depth_and_version(mqtt_url: str,
     assert device["clock_offset_s"] == 30 and device["last_seen"]
     local = json.loads((tmp_path / "status.json").read_text())
     assert local["connected"] is True and local["outbox_depth"] == 4 and local["devices"][CUFF]["battery"] == 64
+
+
+def test_heartbeat_refreshes_the_prometheus_gauges() -> None:
+    from datetime import UTC, datetime
+
+    from prometheus_client import REGISTRY
+
+    from gateway import metrics
+
+    seen = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    metrics.update(7, 0, seen, True, {"C0:00:00:00:00:01": {"last_seen": seen.isoformat(), "battery": 80}})
+    assert REGISTRY.get_sample_value("nearcare_gateway_outbox_depth") == 7
+    assert REGISTRY.get_sample_value("nearcare_gateway_device_battery_percent",
+                                     {"device": "C0:00:00:00:00:01"}) == 80
+    assert REGISTRY.get_sample_value("nearcare_gateway_connected") == 1
