@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clinician_ui import live, metrics
 from clinician_ui.errors import Conflict, LoginRequired, NotFound
+from clinician_ui.hardening import IDLE_TIMEOUT, Hardening
 from clinician_ui.i18n import pick_locale, t
 from clinician_ui.ratelimit import LoginLimiter
 from clinician_ui.routes import (
@@ -104,7 +106,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return render(request, "error.html", locale, status_code=exc.status_code, message=message)
 
 
-def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
+def create_app(database_url: str, *, secure_cookies: bool = True, idle_timeout: timedelta = IDLE_TIMEOUT) -> FastAPI:
     """The clinician web app on this database; the pool and the alert listener live as long as the app."""
 
     @asynccontextmanager
@@ -136,6 +138,7 @@ def create_app(database_url: str, *, secure_cookies: bool = True) -> FastAPI:
     app.state.secure_cookies = secure_cookies
     app.state.limiter = LoginLimiter()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Hardening, hsts=secure_cookies, idle=idle_timeout)
     metrics.instrument(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)

@@ -1,4 +1,5 @@
-"""Security middleware beside SecurityHeaders: HSTS and browser isolation headers, and idle session expiry.
+"""Security middleware beside SecurityHeaders: HSTS and browser isolation headers, idle session expiry, and
+refusal of NUL characters (PostgreSQL text cannot hold them: they would end as a server error, not a 400).
 
 Mount outermost: ``app.add_middleware(Hardening, hsts=secure_cookies)`` after the other middleware.
 A session ends after ``idle`` without a request, and in any case ``SESSION_LIFETIME`` after sign-in: each
@@ -7,6 +8,8 @@ request moves ``sessions.expires_at`` to ``min(created_at + lifetime, now + idle
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +31,25 @@ _ISOLATION_HEADERS = [
 ]
 _SLIDE = ("UPDATE sessions SET expires_at = least(created_at + %s, now() + %s)"
           " WHERE token_hash = %s AND expires_at > now()")
+
+
+# An escaped NUL in JSON (an odd number of backslashes before u0000), or a percent-encoded one in a form or URL.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_CHECKED_BODIES = ("application/json", "application/x-www-form-urlencoded")
+_NUL_REFUSED = json.dumps({"detail": "Text must not contain NUL characters"}).encode()
+
+
+def has_nul(content_type: str, body: bytes) -> bool:
+    if content_type.startswith("application/json"):
+        return _JSON_NUL.search(body) is not None
+    return b"%00" in body or b"\x00" in body
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1")).lower()
+    return ""
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
@@ -65,10 +87,47 @@ class Hardening:
         except Exception as exc:  # the request itself will meet the same database and say so
             log.warning("session_slide_failed", error=type(exc).__name__)
 
+    async def _nul_check(self, scope: Scope, receive: Receive) -> tuple[bool, Receive]:
+        """Whether the URL or a JSON/form body carries a NUL; the body is read here and handed on unchanged."""
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]:
+            return True, receive
+        content_type = _header(scope, b"content-type")
+        if not content_type.startswith(_CHECKED_BODIES):
+            return False, receive
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return False, receive  # the client went away; let the app see it as it would have
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if has_nul(content_type, body):
+            return True, receive
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return False, replay
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "http":
+            refused, receive = await self._nul_check(scope, receive)
+            if refused:
+                await send({"type": "http.response.start", "status": 400,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(_NUL_REFUSED)).encode())]})
+                await send({"type": "http.response.body", "body": _NUL_REFUSED})
+                return
         static = scope["path"].startswith("/static/")
         token = None if static else _cookie(scope, SESSION_COOKIE)
         if token:

@@ -38,6 +38,8 @@ def _short(err: ValidationError) -> str:
 
 def check_observation(obs: WireObservation, now: datetime) -> str | None:
     """The reason this observation cannot be stored, or None if it can."""
+    if any("\x00" in text for text in (obs.device.id, obs.device.profile, *obs.flags)):
+        return "a text field holds a NUL character"  # PostgreSQL text cannot store it
     code = BY_LOINC.get(obs.code)
     if code is None:
         return f"unknown code {obs.code!r}"
@@ -61,7 +63,7 @@ def _parse_slowly(payload: bytes) -> ObservationBatch:
     """Parse in two steps, to tell text that is not JSON from JSON of the wrong shape."""
     try:
         raw = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise _Unparsable(f"not JSON: {exc}") from exc
     try:
         return ObservationBatch.model_validate(raw)

@@ -33,9 +33,11 @@ def _mount() -> None:
     from nearcare.cli_device import device_app
     from nearcare.cli_gateway import gateway_app
     from nearcare.cli_ingest import register as register_ingest
+    from nearcare.cli_provision import provision_command
 
     register_ingest(ingest_app)
     app.add_typer(device_app, name="device")
+    gateway_app.command("provision")(provision_command)
     app.add_typer(gateway_app, name="gateway")
     bench_app.command("gateway")(bench_gateway)
     bench_app.add_typer(bench_alerts_app, name="alerts")
@@ -107,7 +109,9 @@ def ingest_run(
 
 
 @alerts_app.command("run")
-def alerts_run() -> None:
+def alerts_run(
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port (/metrics).")] = None,
+) -> None:
     """Evaluate committed readings and keep alerts up to date until stopped."""
     from alerts.worker import AlertWorker
 
@@ -115,6 +119,11 @@ def alerts_run() -> None:
     logs.configure(settings.log_format)
     if not settings.database_url:
         raise typer.BadParameter("set NEARCARE_DATABASE_URL")
+    if metrics_port is not None:
+        import alerts.metrics  # noqa: F401  (registers the alert worker's metrics before the first scrape)
+        from nearcare.metrics_server import serve_metrics
+
+        serve_metrics(metrics_port)
     worker = AlertWorker(settings.database_url)
     worker.start()
     _wait_for_signal()
