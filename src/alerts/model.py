@@ -39,6 +39,8 @@ class LiveAlert:
     status: Literal["open", "acknowledged"]
     observed_at: datetime
     evidence: tuple[uuid.UUID, ...] = ()
+    # (rule, code, reading id) of findings of related rules folded into this alert (alerts.consolidate)
+    folded: frozenset[tuple[str, str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,20 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Fold:
+    """A related rule's finding on evidence this alert already holds: added to its explanation, not a new alert."""
+
+    alert_id: int
+    finding: Finding
+
+
+@dataclass(frozen=True)
 class AutoResolve:
     alert_id: int
     reading: Reading
 
 
-Action = Open | Update | AutoResolve
+Action = Open | Update | Fold | AutoResolve
 
 
 def worse(a: Severity, b: Severity) -> Severity:

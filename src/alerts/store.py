@@ -11,8 +11,10 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from alerts.consolidate import carry_also, merged_explanation
 from alerts.explain import localise
-from alerts.model import SEVERITY_RANK, Action, AutoResolve, LiveAlert, Open, Reading, Severity, Update
+from alerts.model import SEVERITY_RANK, Action, AutoResolve, Fold, LiveAlert, Open, Reading, Severity, Update
+from alerts.priority import RiskFactors
 from alerts.thresholds import Bands
 from device_profiles.codes import BY_LOINC, CODES
 
@@ -38,6 +40,12 @@ def claim(conn: psycopg.Connection, limit: int = 1000) -> dict[int, list[uuid.UU
     for patient_id, obs_id in rows:
         by_patient[patient_id].append(obs_id)
     return dict(by_patient)
+
+
+def queue_depth(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM alert_queue").fetchone()
+    conn.commit()
+    return int(row[0]) if row else 0
 
 
 def lock_patient(conn: psycopg.Connection, patient_id: int) -> None:
@@ -77,30 +85,54 @@ def history(conn: psycopg.Connection, patient_id: int, codes: set[str], since: d
     ).fetchall())
 
 
-_LIVE = "SELECT id, rule, code, severity, status, observed_at, evidence FROM alerts"
+def previous(conn: psycopg.Connection, patient_id: int, reading: Reading) -> Reading | None:
+    """The patient's reading of the same measurement measured just before this one."""
+    code = CODES.get(reading.code)
+    if code is None or not code.loinc:
+        return None
+    rows = _readings(conn.execute(
+        "SELECT id, code, value, unit, measured_at, received_at FROM observations"
+        " WHERE patient_id = %s AND code = %s AND measured_at < %s ORDER BY measured_at DESC LIMIT 1",
+        (patient_id, code.loinc, reading.measured_at)).fetchall())
+    return rows[0] if rows else None
+
+
+_LIVE = ("SELECT id, rule, code, severity, status, observed_at, evidence,"
+         " coalesce(jsonb_path_query_array(explanation, '$.also[*] ? (@.reading != null)'), '[]')"
+         " FROM alerts")
+
+
+def _live(row: tuple[object, ...]) -> LiveAlert:
+    also = row[7] if isinstance(row[7], list) else []
+    folded = frozenset((str(a.get("rule")), str(a.get("code")), str(a.get("reading")))
+                       for a in also if isinstance(a, dict))
+    return LiveAlert(row[0], row[1], row[2], row[3], row[4], row[5], tuple(row[6]), folded)  # type: ignore[arg-type]
 
 
 def live_alert(conn: psycopg.Connection, patient_id: int, rule: str, code: str) -> LiveAlert | None:
     row = conn.execute(_LIVE + " WHERE patient_id = %s AND rule = %s AND code = %s AND status <> 'resolved'",
                        (patient_id, rule, code)).fetchone()
-    if row is None:
-        return None
-    return LiveAlert(row[0], row[1], row[2], row[3], row[4], row[5], tuple(row[6]))
+    return _live(row) if row is not None else None
 
 
-def live_alerts(conn: psycopg.Connection, patient_id: int, rule: str) -> list[LiveAlert]:
-    rows = conn.execute(_LIVE + " WHERE patient_id = %s AND rule = %s AND status <> 'resolved'",
-                        (patient_id, rule)).fetchall()
-    return [LiveAlert(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6])) for r in rows]
+def live_alerts(conn: psycopg.Connection, patient_id: int, rule: str | None = None) -> list[LiveAlert]:
+    """The patient's live alerts of one rule, or of every rule."""
+    rows = conn.execute(_LIVE + " WHERE patient_id = %s AND (%s::text IS NULL OR rule = %s)"
+                        " AND status <> 'resolved' ORDER BY id", (patient_id, rule, rule)).fetchall()
+    return [_live(r) for r in rows]
 
 
 def recently_resolved(conn: psycopg.Connection, patient_id: int, rule: str, code: str,
                       since: datetime) -> Severity | None:
-    """The severity of the latest alert on this rule and measurement that a clinician resolved after ``since``."""
+    """The severity of the latest alert on this rule and measurement that a clinician resolved after ``since``,
+    counting alerts this rule's finding was folded into (alerts.consolidate)."""
     row = conn.execute(
-        "SELECT severity FROM alerts WHERE patient_id = %s AND rule = %s AND code = %s AND status = 'resolved'"
-        " AND outcome IS DISTINCT FROM 'normalised' AND resolved_at > %s ORDER BY resolved_at DESC LIMIT 1",
-        (patient_id, rule, code, since),
+        "SELECT severity FROM alerts WHERE patient_id = %s AND status = 'resolved'"
+        " AND outcome IS DISTINCT FROM 'normalised' AND resolved_at > %s"
+        " AND ((rule = %s AND code = %s)"
+        "      OR explanation->'also' @> jsonb_build_array(jsonb_build_object('rule', %s::text, 'code', %s::text)))"
+        " ORDER BY resolved_at DESC LIMIT 1",
+        (patient_id, since, rule, code, rule, code),
     ).fetchone()
     return row[0] if row else None
 
@@ -110,15 +142,34 @@ def _notify(conn: psycopg.Connection, alert_id: int, patient_id: int, event: str
     conn.execute("SELECT pg_notify('nearcare_alerts', %s)", (payload,))
 
 
-def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
-    """Write one action; returns the alert id."""
+def _fold(conn: psycopg.Connection, patient_id: int, action: Fold, priority: int) -> int:
+    f = action.finding
+    current = conn.execute("SELECT severity, explanation FROM alerts WHERE id = %s", (action.alert_id,)).fetchone()
+    assert current is not None
+    old_severity, explanation = current
+    worse = SEVERITY_RANK[f.severity] > SEVERITY_RANK[old_severity]
+    conn.execute(
+        "UPDATE alerts SET severity = %s, explanation = %s, updated_at = clock_timestamp(), late = late OR %s,"
+        " priority = greatest(priority, %s), snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END"
+        " WHERE id = %s",
+        (f.severity if worse else old_severity, Jsonb(localise(merged_explanation(explanation, f))), f.late,
+         priority, worse, action.alert_id))
+    _notify(conn, action.alert_id, patient_id, "updated")
+    return action.alert_id
+
+
+def apply(conn: psycopg.Connection, patient_id: int, action: Action, priority: int = 0) -> int:
+    """Write one action; returns the alert id. Times are clock_timestamp(): when the row was written."""
+    if isinstance(action, Fold):
+        return _fold(conn, patient_id, action, priority)
     if isinstance(action, Open):
         f = action.finding
         row = conn.execute(
-            "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence, late)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence, late,"
+            " priority, opened_at, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), clock_timestamp()) RETURNING id",
             (patient_id, f.rule, f.code, f.severity, f.reading.measured_at, f.reading.value,
-             Jsonb(localise(f.explanation)), [f.reading.id], f.late),
+             Jsonb(localise(f.explanation)), [f.reading.id], f.late, priority),
         ).fetchone()
         assert row is not None
         _notify(conn, row[0], patient_id, "opened")
@@ -133,16 +184,17 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
                                                      *f.explanation.get("values", [])]}  # type: ignore[misc]
         values = sorted(merged.values(), key=lambda v: v["at"])
         if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[old_severity]:
-            explanation = dict(f.explanation)
+            explanation = carry_also(explanation, dict(f.explanation))
         explanation["values"] = values[-MAX_VALUES_SHOWN:]
         conn.execute(
-            "UPDATE alerts SET severity = %s, explanation = %s, updated_at = now(),"
+            "UPDATE alerts SET severity = %s, explanation = %s, updated_at = clock_timestamp(),"
+            " priority = greatest(priority, %s),"
             " observed_at = greatest(observed_at, %s),"
             " value = CASE WHEN %s > observed_at THEN %s ELSE value END,"
             " evidence = array_append(evidence, %s), late = late OR %s,"
             # worse news wakes a snoozed alert
             " snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END WHERE id = %s",
-            (action.severity, Jsonb(localise(explanation)), f.reading.measured_at, f.reading.measured_at,
+            (action.severity, Jsonb(localise(explanation)), priority, f.reading.measured_at, f.reading.measured_at,
              f.reading.value, f.reading.id, f.late, SEVERITY_RANK[action.severity] > SEVERITY_RANK[old_severity],
              action.alert_id),
         )
@@ -150,12 +202,27 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action) -> int:
         return action.alert_id
     assert isinstance(action, AutoResolve)
     conn.execute(
-        "UPDATE alerts SET status = 'resolved', resolved_at = now(), outcome = 'normalised', updated_at = now()"
+        "UPDATE alerts SET status = 'resolved', resolved_at = clock_timestamp(), outcome = 'normalised',"
+        " updated_at = clock_timestamp()"
         " WHERE id = %s",
         (action.alert_id,),
     )
     _notify(conn, action.alert_id, patient_id, "resolved")
     return action.alert_id
+
+
+def risk_factors(conn: psycopg.Connection, patient_id: int) -> RiskFactors:
+    """The patient's risk factors for alerts.priority; discharges come from the admissions table where it exists."""
+    row = conn.execute("SELECT lives_alone, cardinality(conditions), birth_year FROM patients WHERE id = %s",
+                       (patient_id,)).fetchone()
+    if row is None:
+        return RiskFactors()
+    discharged = None
+    if conn.execute("SELECT to_regclass('admissions') IS NOT NULL").fetchone() == (True,):
+        got = conn.execute("SELECT max(discharged_at) FROM admissions WHERE patient_id = %s",
+                           (patient_id,)).fetchone()
+        discharged = got[0] if got else None
+    return RiskFactors(bool(row[0]), int(row[1] or 0), discharged, row[2])
 
 
 def threshold_overrides(conn: psycopg.Connection, patient_id: int) -> dict[str, Bands]:

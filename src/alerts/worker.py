@@ -12,7 +12,7 @@ import time
 import psycopg
 import structlog
 
-from alerts import lifecycle_store, missing
+from alerts import lifecycle_store, metrics, missing, store
 from alerts.engine import run_once
 from alerts.lifecycle import EscalationPolicy
 
@@ -29,11 +29,13 @@ def sweep_once(conn: psycopg.Connection, policy: EscalationPolicy | None = None)
 
 class AlertWorker:
     def __init__(self, database_url: str, poll_interval_s: float = 1.0, sweep_interval_s: float = 60.0,
-                 policy: EscalationPolicy | None = None) -> None:
+                 policy: EscalationPolicy | None = None, batch_size: int = 1000, trends: bool = True) -> None:
         self.database_url = database_url
         self.poll_interval_s = poll_interval_s
         self.sweep_interval_s = sweep_interval_s
         self.policy = policy
+        self.batch_size = batch_size
+        self.trends = trends
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processed = 0
@@ -50,7 +52,7 @@ class AlertWorker:
 
     def _run(self) -> None:
         delay = 0.5
-        next_sweep = 0.0
+        next_sweep = next_depth = 0.0
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.database_url, autocommit=True) as listen, \
@@ -58,9 +60,12 @@ class AlertWorker:
                     listen.execute("LISTEN nearcare_observations")
                     delay = 0.5
                     while not self._stop.is_set():
-                        while (n := run_once(work)) > 0:
+                        while (n := run_once(work, self.batch_size, trends=self.trends)) > 0:
                             self.processed += n
                             log.debug("alerts_evaluated", readings=n)
+                        if time.monotonic() >= next_depth:
+                            metrics.QUEUE_DEPTH.set(store.queue_depth(work))
+                            next_depth = time.monotonic() + 1.0
                         if time.monotonic() >= next_sweep:
                             counts = sweep_once(work, self.policy)
                             self.sweeps += 1

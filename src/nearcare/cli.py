@@ -27,7 +27,7 @@ app.add_typer(alerts_app, name="alerts")
 def _mount() -> None:
     """Sub-commands that live beside their packages' command-line glue."""
     from nearcare.cli_bench import bench_app
-    from nearcare.cli_bench_alerts import bench_alerts_app
+    from nearcare.cli_bench_alerts import bench_alert_latency, bench_alerts_app
     from nearcare.cli_bench_gateway import bench_gateway
     from nearcare.cli_bench_web import bench_web
     from nearcare.cli_device import device_app
@@ -41,6 +41,7 @@ def _mount() -> None:
     app.add_typer(gateway_app, name="gateway")
     bench_app.command("gateway")(bench_gateway)
     bench_app.add_typer(bench_alerts_app, name="alerts")
+    bench_app.command("alerts-latency")(bench_alert_latency)
     bench_app.command("web")(bench_web)
     app.add_typer(bench_app, name="bench")
 

@@ -37,13 +37,13 @@ def _alerts(conn: psycopg.Connection) -> list[tuple]:
 def test_one_live_alert_per_patient_rule_and_measurement(database_url: str) -> None:
     patient, _, _ = make_patient(database_url)
     with psycopg.connect(database_url) as conn:
-        _insert(conn, patient, "8480-6", 165, 0)
-        _insert(conn, patient, "8480-6", 186, 10)
+        _insert(conn, patient, "8480-6", 186, 0)
+        _insert(conn, patient, "8480-6", 165, 10)
         _insert(conn, patient, "8462-4", 80, 10)
         assert run_once(conn) == 3
-        assert _alerts(conn) == [("threshold", "bp_systolic", "red", "open", 186, 2)]
+        assert _alerts(conn) == [("threshold", "bp_systolic", "red", "open", 165, 2)]
         explanation = conn.execute("SELECT explanation FROM alerts").fetchone()[0]
-        assert [v["value"] for v in explanation["values"]] == [165, 186]
+        assert [v["value"] for v in explanation["values"]] == [186, 165]
         assert "186" in explanation["text"]["da"]
 
 
@@ -63,8 +63,8 @@ def test_alert_changes_are_notified_after_commit(database_url: str) -> None:
     patient, _, _ = make_patient(database_url)
     with psycopg.connect(database_url, autocommit=True) as listen, psycopg.connect(database_url) as conn:
         listen.execute("LISTEN nearcare_alerts")
-        _insert(conn, patient, "8480-6", 165, 0)
-        _insert(conn, patient, "8480-6", 185, 5)
+        _insert(conn, patient, "8480-6", 185, 0)
+        _insert(conn, patient, "8480-6", 165, 5)
         run_once(conn)
         events = [json.loads(n.payload) for n in listen.notifies(timeout=2, stop_after=2)]
         assert [e["event"] for e in events] == ["opened", "updated"]

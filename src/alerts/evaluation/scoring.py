@@ -32,13 +32,21 @@ _RULE_CONDITIONS: dict[str, set[str]] = {
 ALL = {"heart_failure", "copd", "diabetes", "hypertension"}
 
 
-def conditions_of(a: Opened) -> set[str]:
-    """The conditions an alert speaks to; pulse, NEWS2 and the personal baseline speak to all."""
-    if a.rule in _RULE_CONDITIONS:
-        return _RULE_CONDITIONS[a.rule]
-    if a.rule == "threshold":
-        return _CODE_CONDITIONS.get(a.code, ALL)
+def _conditions(rule: str, code: str) -> set[str]:
+    if rule in _RULE_CONDITIONS:
+        return _RULE_CONDITIONS[rule]
+    if rule == "threshold":
+        return _CODE_CONDITIONS.get(code, ALL)
     return ALL
+
+
+def conditions_of(a: Opened) -> set[str]:
+    """The conditions an alert speaks to, with those of the related findings folded into it; pulse, NEWS2 and
+    the personal baseline speak to all."""
+    out = set(_conditions(a.rule, a.code))
+    for rule, code in a.also:
+        out |= _conditions(rule, code)
+    return out
 
 
 @dataclass

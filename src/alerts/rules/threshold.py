@@ -4,6 +4,11 @@ Source: the Danish national telemonitoring (FUT) practice of per-patient red and
 default ranges in alerts.thresholds. A yellow alert closes by itself when a later reading is back in range;
 a red alert waits for a clinician. After a clinician resolves one, the same measurement stays quiet for
 REARM unless it gets worse: a habitual yellow the nurse has just handled is not news.
+
+A yellow opens only when confirmed: the measurement's previous reading (within CONFIRM_WITHIN) was outside the
+yellow range on the same side too. One home reading is not a basis for action (ESH 2021 position paper on home
+blood pressure monitoring: decide on repeated readings; FUT practice: "measure again" on a yellow value), and a
+single artefact (cuff movement, cold fingers) should not reach the nurse. A red value opens at once.
 """
 
 from __future__ import annotations
@@ -16,6 +21,17 @@ from alerts.thresholds import Bands
 
 RULE = "threshold"
 REARM = timedelta(days=3)
+CONFIRM_WITHIN = timedelta(days=3)
+
+
+def confirmed(finding: Finding, previous: Reading | None, bands: Bands) -> bool:
+    """Whether a new alert may open on this finding: red at once, yellow only on a second reading out of range."""
+    if finding.severity == "red":
+        return True
+    if previous is None or not timedelta(0) < finding.reading.measured_at - previous.measured_at <= CONFIRM_WITHIN:
+        return False
+    verdict = bands.classify(previous.value)
+    return verdict is not None and verdict[1] == finding.explanation.get("side")
 
 
 def find(reading: Reading, bands: Bands) -> Finding | None:
