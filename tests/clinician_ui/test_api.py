@@ -184,3 +184,16 @@ def test_patients_and_observations(app_client: TestClient, database_url: str, se
     assert len(app_client.get(f"/api/patients/{seeded.patient_id}/observations").json()) == 60
     assert {r[1] for r in _audit(database_url, "patient.observations")} == {seeded.patient_id}
     assert _audit(database_url, "patient.view")[0][1] == seeded.patient_id
+
+
+def test_within_a_severity_patients_at_higher_risk_come_first(app_client: TestClient, database_url: str,
+                                                              seeded: World) -> None:
+    now = datetime.now(UTC)
+    with psycopg.connect(database_url) as conn:
+        second = seed.patient(conn, "Karl Nielsen", seeded.nursing_org, seeded.gp_org, ["diabetes"])
+        older = seed.alert(conn, seeded.patient_id, opened_at=now - timedelta(hours=3))
+        at_risk = seed.alert(conn, second, code="glucose", loinc="14743-9", value=2.6, bound=3.0,
+                             unit="mmol/L", opened_at=now - timedelta(minutes=5))
+        conn.execute("UPDATE alerts SET priority = 2 WHERE id = %s", (at_risk,))  # lives alone, two conditions
+    login(app_client, "nurse")
+    assert [a["id"] for a in app_client.get("/api/alerts").json()] == [at_risk, older]

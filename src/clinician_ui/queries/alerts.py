@@ -37,7 +37,8 @@ LEFT JOIN organisations ro ON ro.id = r.organisation_id
 LEFT JOIN organisations rorg ON rorg.id = a.responsible_org_id
 """
 _SELECT = _BASE + f" WHERE {VISIBLE}"
-_ORDER = " ORDER BY (a.severity = 'red') DESC, a.opened_at, a.id"
+# Severity first; within it, patients at higher risk (alerts.priority, set by the alert core), then the oldest.
+_ORDER = " ORDER BY (a.severity = 'red') DESC, a.priority DESC, a.opened_at, a.id"
 
 # Columns that stay server-side: organisation ids are only used for routing pushes.
 _PRIVATE = ("nursing_org_id", "gp_org_id")
