@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
 from gateway.sim.scenarios import Sample
-from tests.support.platform import TZ, SimKit, ingest_worker, make_patient
+from tests.support.platform import TZ, SimKit, ingest_worker, make_patient, wait_for_rows
 
+ROWS = "SELECT code, value, measured_at, patient_id FROM observations ORDER BY measured_at, code"
 
-def _rows(database_url: str, n: int, timeout: float = 10) -> list[tuple]:
-    deadline = time.monotonic() + timeout
-    while True:
-        with psycopg.connect(database_url) as conn:
-            rows = conn.execute("SELECT code, value, measured_at, patient_id FROM observations"
-                                " ORDER BY measured_at, code").fetchall()
-        if len(rows) >= n or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.1)
 
 
 def test_glucometer_and_oximeter_kit(database_url: str, mqtt_url: str, tmp_path: Path) -> None:
@@ -34,14 +23,14 @@ def test_glucometer_and_oximeter_kit(database_url: str, mqtt_url: str, tmp_path:
         kit.devices["spo2"].take(Sample(now - timedelta(minutes=2), "spo2", {"spo2": 89, "pulse": 104}))
         assert kit.poll() == 5  # three glucose records, SpO2 and pulse
         assert kit.publisher.wait_drained(10)
-        rows = _rows(database_url, 5)
+        rows = wait_for_rows(database_url, ROWS, 5)
         assert len(rows) == 5
 
         # Next morning's test: only the new record is asked for, and the database gains only that one.
         kit.devices["glucose"].take(Sample(now - timedelta(minutes=1), "glucose", {"glucose": 7.4}))
         assert kit.poll() == 1
         assert kit.publisher.wait_drained(10)
-        rows = _rows(database_url, 6)
+        rows = wait_for_rows(database_url, ROWS, 6)
         assert worker.stats["quarantined"] == 0
     assert len(rows) == 6
     assert {r[3] for r in rows} == {patient}

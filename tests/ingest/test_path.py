@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import psycopg
-
 from gateway.sim.scenarios import Sample
-from tests.support.platform import TZ, SimKit, ingest_worker, make_patient
+from tests.support.platform import TZ, SimKit, ingest_worker, make_patient, wait_for_rows
 
+ROWS = "SELECT code, value, unit, measured_at, patient_id FROM observations ORDER BY code"
 
-def _wait_rows(database_url: str, n: int, timeout: float = 10) -> list[tuple]:
-    deadline = time.monotonic() + timeout
-    while True:
-        with psycopg.connect(database_url) as conn:
-            rows = conn.execute("SELECT code, value, unit, measured_at, patient_id FROM observations"
-                                " ORDER BY code").fetchall()
-        if len(rows) >= n or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.1)
 
 
 def test_kit_readings_land_once_bound_to_the_patient(database_url: str, mqtt_url: str, tmp_path: Path) -> None:
@@ -31,7 +20,7 @@ def test_kit_readings_land_once_bound_to_the_patient(database_url: str, mqtt_url
         kit.devices["weight"].take(Sample(at, "weight", {"weight": 81.35}))
         assert kit.poll() == 5  # systolic, diastolic, mean, pulse, weight
         assert kit.publisher.wait_drained(10)
-        rows = _wait_rows(database_url, 5)
+        rows = wait_for_rows(database_url, ROWS, 5)
         assert worker.stats["quarantined"] == 0
     assert {r[0]: r[1] for r in rows} == {"8480-6": 142, "8462-4": 88, "8478-0": 106, "8867-4": 77,
                                          "29463-7": 81.35}

@@ -79,3 +79,16 @@ class SimKit:
 
     def poll(self) -> int:
         return asyncio.run(self.gateway.poll_once())
+
+
+def wait_for_rows(database_url: str, query: str, n: int, timeout: float = 10) -> list[tuple]:
+    """Poll ``query`` until it returns at least ``n`` rows (or the time is up) and return them."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute(query).fetchall()
+        if len(rows) >= n or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.1)
