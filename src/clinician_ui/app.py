@@ -24,6 +24,7 @@ from clinician_ui.ratelimit import LoginLimiter
 from clinician_ui.routes import (
     admin,
     admin_kits,
+    admin_plans,
     api,
     handling,
     health,
@@ -152,6 +153,7 @@ def create_app(database_url: str, *, secure_cookies: bool = True, idle_timeout: 
     app.include_router(rounds.router)
     app.include_router(admin.router)
     app.include_router(admin_kits.router)
+    app.include_router(admin_plans.router)
     app.include_router(home.router)
     app.include_router(messages.router)
     _install_error_handlers(app)

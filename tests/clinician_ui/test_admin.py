@@ -229,3 +229,31 @@ def test_admin_routes_refuse_other_roles_and_organisations(app_client: TestClien
     assert "Inger Jensen" not in app_client.get("/admin/audit").text
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT count(*) FROM threshold_overrides").fetchone() == (0,)
+
+
+def test_measurement_plan_is_set_shown_audited_and_checked(app_client: TestClient, database_url: str,
+                                                           seeded: World, admins: None) -> None:
+    csrf = login(app_client, "admin")
+    url = f"/admin/patients/{seeded.patient_id}/plans"
+    bad = app_client.post(url, data={"csrf_token": csrf, "code": "body_weight", "frequency": "daily",
+                                     "due_by": "ten o'clock"})
+    assert bad.status_code == 422
+    assert 'id="p-due_by-err"' in bad.text and "Skriv et klokkeslæt som 10:00." in bad.text
+    ok = app_client.post(url, data={"csrf_token": csrf, "code": "body_weight", "frequency": "daily",
+                                    "due_by": "9:30"}, follow_redirects=True)
+    assert ok.status_code == 200 and "hver dag inden kl. 09:30" in ok.text
+    with psycopg.connect(database_url) as conn:
+        plan = conn.execute("SELECT code, frequency, due_by::text FROM measurement_plans WHERE patient_id = %s",
+                            (seeded.patient_id,)).fetchall()
+        audited = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'admin.plan.set'").fetchone()[0]
+    assert plan == [("body_weight", "daily", "09:30:00")] and audited == 1
+    gone = app_client.post(f"{url}/body_weight/delete", data={"csrf_token": csrf}, follow_redirects=True)
+    assert "Ingen måleplan endnu." in gone.text
+
+
+def test_measurement_plan_of_another_organisation_is_refused(app_client: TestClient, seeded: World,
+                                                             admins: None) -> None:
+    csrf = login(app_client, "admin2")
+    response = app_client.post(f"/admin/patients/{seeded.patient_id}/plans",
+                               data={"csrf_token": csrf, "code": "body_weight", "frequency": "daily", "due_by": "10:00"})
+    assert response.status_code == 404

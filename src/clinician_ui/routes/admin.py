@@ -19,6 +19,7 @@ from clinician_ui.queries import admin as q
 from clinician_ui.queries import home as home_q
 from clinician_ui.queries import overrides as oq
 from clinician_ui.queries import patients as patient_q
+from clinician_ui.queries import plans as plans_q
 from clinician_ui.queries.audit import record, record_many
 from clinician_ui.redirects import redirect
 from clinician_ui.templating import render
@@ -85,7 +86,7 @@ async def patient_admin_page(request: Request, session: Session, conn: DbConn, p
     history = await oq.history(conn, patient_id)
     defaults = {code: bands_for(row["conditions"], code) for code in actions.OVERRIDABLE}
     await record(conn, session.user.id, "admin.patient.view", patient_id)
-    for key in ("care_errors", "kit_errors", "override_errors", "override_form"):
+    for key in ("care_errors", "kit_errors", "override_errors", "override_form", "plan_errors", "plan_form"):
         extra.setdefault(key, {})
     extra.setdefault("login_errors", {})
     return render(request, "admin_patient.html", session.user.locale, status_code=status_code, page="admin",
@@ -93,7 +94,8 @@ async def patient_admin_page(request: Request, session: Session, conn: DbConn, p
                   free_kits=[k for k in kits if k["patient_id"] is None], overrides=history,
                   active={o["code"]: o for o in history if o["ended_at"] is None}, defaults=defaults,
                   overridable=actions.OVERRIDABLE, limit_fields=actions.LIMIT_FIELDS,
-                  access=await home_q.access_list(conn, patient_id), **extra)
+                  access=await home_q.access_list(conn, patient_id), plans=await plans_q.plans(conn, patient_id),
+                  **extra)
 
 
 @router.get("/admin/patients/{patient_id}")

@@ -125,4 +125,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "audit_count": {"da": "{n} hændelser.", "en": "{n} entries."},
     "audit_limited": {"da": "Viser de nyeste {n} – indsnævr filteret.",
                       "en": "Showing the newest {n} – narrow the filter."},
+    "plans_title": {"da": "Måleplan", "en": "Measurement plan"},
+    "plans_hint": {"da": "Hvad borgeren måler og hvornår. Mangler en måling, får plejen en alarm om manglende "
+                         "data med den "
+                         "sandsynlige årsag.",
+                   "en": "What the patient measures and by when. When a measurement is missing, the team gets a "
+                         "no-data alert with its likely cause."},
+    "plans_none": {"da": "Ingen måleplan endnu.", "en": "No measurement plan yet."},
+    "plan_daily": {"da": "hver dag inden kl. {time}", "en": "every day before {time}"},
+    "plan_weekly": {"da": "hver uge inden kl. {time}", "en": "every week before {time}"},
+    "plan_freq_daily": {"da": "Hver dag", "en": "Every day"},
+    "plan_freq_weekly": {"da": "Hver uge", "en": "Every week"},
+    "plan_frequency": {"da": "Hvor ofte", "en": "How often"},
+    "plan_due_by": {"da": "Senest kl. (tt:mm)", "en": "By (hh:mm)"},
+    "plan_delete": {"da": "Fjern", "en": "Remove"},
+    "plan_error_code": {"da": "Vælg en måling.", "en": "Choose a measurement."},
+    "plan_error_frequency": {"da": "Vælg hver dag eller hver uge.", "en": "Choose every day or every week."},
+    "plan_error_due_by": {"da": "Skriv et klokkeslæt som 10:00.", "en": "Write a time such as 10:00."},
+    "saved_plan": {"da": "Måleplanen er gemt.", "en": "The measurement plan is saved."},
+    "saved_plan_deleted": {"da": "Målingen er fjernet fra planen.", "en": "The measurement is off the plan."},
 }
