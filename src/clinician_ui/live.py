@@ -93,10 +93,9 @@ async def push_alert(pool: AsyncConnectionPool, hub: Hub, payload: str) -> None:
         if not targets:
             return
         # The read is audited (and committed) before anyone sees it.
-        async with conn.transaction():
-            for user_id in sorted({c.user_id for c in targets}):
-                await record(conn, user_id, "alert.pushed", row["patient_id"],
-                             {"alert_id": alert_id, "event": event})
+        for user_id in sorted({c.user_id for c in targets}):
+            await record(conn, user_id, "alert.pushed", row["patient_id"], {"alert_id": alert_id, "event": event})
+        await conn.commit()
         message = {"type": "alert", "event": event, "alert": to_json(row)}
         for client in targets:
             client.send(message)
