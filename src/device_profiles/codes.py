@@ -33,6 +33,8 @@ _ALL = [
     Code("body_height", "8302-2", "m", "Body height", "Højde", (0.5, 2.6), npu="NPU03794"),
     Code("spo2", "59408-5", "%", "Oxygen saturation", "Iltmætning", (50, 100), npu="NPU27280"),
     Code("glucose", "14743-9", "mmol/L", "Blood glucose", "Blodsukker", (0.5, 40)),
+    # HbA1c as a percentage of total haemoglobin (NGSP/DCCT), the unit the Glucose Measurement Context sends.
+    Code("hba1c", "4548-4", "%", "HbA1c", "HbA1c", (3, 20)),
     Code("body_temp", "8310-5", "Cel", "Body temperature", "Temperatur", (30, 45), npu="NPU08676"),
     Code("fev1", "20150-9", "L", "FEV1", "FEV1", (0.1, 8)),
     Code("fvc", "19870-5", "L", "FVC", "FVC", (0.1, 10)),

@@ -17,7 +17,13 @@ from device_profiles.blood_pressure import (
 )
 from device_profiles.date_time import CURRENT_TIME, DATE_TIME, decode_current_time, decode_date_time
 from device_profiles.glucose import GLUCOSE_MEASUREMENT, decode_glucose_measurement
-from device_profiles.pulse_oximeter import PLX_SPOT_CHECK, decode_plx_spot_check
+from device_profiles.glucose_context import GLUCOSE_MEASUREMENT_CONTEXT, decode_glucose_measurement_context
+from device_profiles.pulse_oximeter import (
+    PLX_CONTINUOUS,
+    PLX_SPOT_CHECK,
+    decode_plx_continuous,
+    decode_plx_spot_check,
+)
 from device_profiles.reading import DecodedReading, DecodeError
 from device_profiles.temperature import TEMPERATURE_MEASUREMENT, decode_temperature_measurement
 from device_profiles.weight import (
@@ -66,6 +72,13 @@ _ALL = (
         "Temperature Measurement",
         decode_temperature_measurement,
     ),
+    Decoder(
+        "glucose_measurement_context",
+        GLUCOSE_MEASUREMENT_CONTEXT,
+        "Glucose Measurement Context",
+        decode_glucose_measurement_context,
+    ),
+    Decoder("plx_continuous", PLX_CONTINUOUS, "PLX Continuous Measurement", decode_plx_continuous),
     Decoder("plx_spot_check", PLX_SPOT_CHECK, "PLX Spot-Check Measurement", decode_plx_spot_check),
     Decoder("battery_level", BATTERY_LEVEL, "Battery Level", decode_battery_level),
     Decoder("current_time", CURRENT_TIME, "Current Time", decode_current_time),

@@ -13,6 +13,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from device_profiles.decoders import DECODERS, short_id
+from device_profiles.device_information import DECODER_NAMES as TEXT_DECODERS
 from device_profiles.layout import VendorLayout, decode_layout
 from device_profiles.reading import DecodedReading, DecodeError
 
@@ -102,8 +103,8 @@ class Characteristic(_Model):
     @field_validator("decoder")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in DECODERS and value != VENDOR_LAYOUT:
-            known = ", ".join(sorted([*DECODERS, VENDOR_LAYOUT]))
+        if value not in DECODERS and value not in TEXT_DECODERS and value != VENDOR_LAYOUT:
+            known = ", ".join(sorted([*DECODERS, *TEXT_DECODERS, VENDOR_LAYOUT]))
             raise ValueError(f"unknown decoder {value!r}; known: {known}")
         return value
 
@@ -115,6 +116,14 @@ class Characteristic(_Model):
             return self
         if self.layout is not None:
             raise ValueError(f"layout is only read with decoder = {VENDOR_LAYOUT!r}")
+        if self.decoder in TEXT_DECODERS:
+            # Device Information text: read once per session into the device's status, never a reading.
+            if self.mode != "read":
+                raise ValueError(f"decoder {self.decoder!r} is read, not subscribed to")
+            expected = TEXT_DECODERS[self.decoder]
+            if expected != self.uuid:
+                raise ValueError(f"decoder {self.decoder!r} reads characteristic {expected}, not {self.uuid}")
+            return self
         expected = DECODERS[self.decoder].characteristic
         if expected != self.uuid:
             raise ValueError(f"decoder {self.decoder!r} reads characteristic {expected}, not {self.uuid}")
@@ -124,6 +133,8 @@ class Characteristic(_Model):
         """Decode one value of this characteristic: pure, a DecodedReading or a DecodeError."""
         if self.layout is not None:
             return decode_layout(self.layout, self.uuid, data)
+        if self.decoder in TEXT_DECODERS:
+            raise DecodeError(f"{self.uuid}: device information text, read with decode_device_information")
         return DECODERS[self.decoder].decode(data)
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 import structlog
 
 from device_profiles.decoders import decode
+from device_profiles.glucose_context import GLUCOSE_MEASUREMENT_CONTEXT
 from device_profiles.reading import DecodeError
 from gateway import racp
 from gateway.transport import Link, LinkLost
@@ -107,6 +108,8 @@ class RecordDownload:
     def _records(self, start: int) -> Records:
         out: Records = []
         for payload, characteristic, _ in self.received[start:]:
+            if characteristic == GLUCOSE_MEASUREMENT_CONTEXT:
+                continue  # carries its measurement's sequence number, but is not a stored record of its own
             try:
                 sequence = decode(characteristic, payload).sequence
             except DecodeError:

@@ -37,10 +37,12 @@ class DeviceHealth:
     failures: int = 0
     next_try: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    info: dict[str, str] = field(default_factory=dict)  # manufacturer, model, serial, firmware
 
     def as_status(self) -> dict[str, object]:
         return {"last_seen": self.last_seen.isoformat() if self.last_seen else None, "rssi": self.rssi,
-                "clock_offset_s": self.clock_offset_s, "battery": self.battery, "failures": self.failures}
+                "clock_offset_s": self.clock_offset_s, "battery": self.battery, "failures": self.failures,
+                **self.info}
 
 
 class Gateway:
@@ -82,6 +84,8 @@ class Gateway:
                 health.clock_offset_s = result.clock_offset.total_seconds()
             if result.battery is not None:
                 health.battery = result.battery
+            if result.info:
+                health.info = {**health.info, **result.info}
             if result.observations:
                 queued += self.outbox.put((str(o.id), o.model_dump_json()) for o in result.observations)
                 self.publisher.wake()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,9 @@ from device_profiles.battery import BATTERY_LEVEL
 from device_profiles.codes import CODES
 from device_profiles.date_time import CURRENT_TIME, DATE_TIME, build_current_time, build_date_time
 from device_profiles.decoders import decode
+from device_profiles.device_information import DEVICE_INFORMATION, decode_device_information
+from device_profiles.glucose import GLUCOSE_MEASUREMENT
+from device_profiles.glucose_context import GLUCOSE_MEASUREMENT_CONTEXT, JOINED_PREFIXES
 from device_profiles.layout import VendorLayout, decode_layout
 from device_profiles.reading import DecodedReading, DecodeError
 from device_profiles.wire import DeviceRef, WireObservation, observation_id
@@ -37,6 +40,8 @@ class DeviceSpec:
     battery: bool = False  # Battery Level 0x2A19 readable
     # Vendor characteristics read by the profile's declared byte layout, by characteristic id.
     layouts: tuple[tuple[str, VendorLayout], ...] = ()
+    optional: tuple[str, ...] = ()  # subscriptions the device may lack: carry on without them
+    device_information: tuple[str, ...] = ()  # Device Information text characteristics to read
 
     def decode(self, characteristic: str, payload: bytes) -> DecodedReading:
         """A SIG characteristic by its id, a vendor one by the layout its profile declares."""
@@ -56,6 +61,7 @@ class SessionResult:
     # the observations are in the outbox, never before.
     commit_record: bool = False
     last_record: Committed | None = None
+    info: dict[str, str] = field(default_factory=dict)  # manufacturer, model, serial, firmware as read
 
 
 def to_observations(reading: DecodedReading, payload: bytes, device_id: str, profile_id: str,
@@ -102,12 +108,19 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
             result.clock_offset = await _sync_clock(link, spec, tz, now)
         if spec.battery:
             result.battery = await _read_battery(link)
+        result.info = await _read_device_information(link, spec.device_information)
         for characteristic, indicate in spec.measurements:
             def on_value(data: bytes, characteristic: str = characteristic) -> None:
                 received.append((bytes(data), characteristic, now()))
                 got_data.set()
 
-            await link.subscribe(characteristic, on_value, indicate=indicate)
+            try:
+                await link.subscribe(characteristic, on_value, indicate=indicate)
+            except GattError as exc:
+                if characteristic not in spec.optional:
+                    raise
+                log.debug("device_optional_characteristic_absent", device=address,
+                          characteristic=characteristic, reason=str(exc))
         if spec.racp is not None:
             download = RecordDownload(link, received, characteristic=spec.racp)
             # [GLP 1.0] the meter refuses RACP writes until the measurement notifications and the RACP
@@ -132,20 +145,61 @@ async def run_session(link: Link, address: str, spec: DeviceSpec, tz: ZoneInfo, 
     finally:
         if link.is_connected:
             await link.disconnect()
+    decoded: list[tuple[DecodedReading, bytes, datetime]] = []
     for payload, characteristic, at in received:
         if payload in known:
             continue
         try:
-            reading = spec.decode(characteristic, payload)
+            decoded.append((spec.decode(characteristic, payload), payload, at))
         except DecodeError as exc:
             result.problems.append(f"{characteristic} {payload.hex()}: {exc}")
             log.warning("device_payload_undecodable", device=address, characteristic=characteristic,
                         payload=payload.hex(), reason=str(exc))
-            continue
+    for reading, payload, at in join_glucose_context(decoded):
         if reading.measurements:
             result.observations.extend(
                 to_observations(reading, payload, address, spec.profile_id, at, result.clock_offset, tz))
     return result
+
+
+Decoded = list[tuple[DecodedReading, bytes, datetime]]
+
+
+def join_glucose_context(decoded: Decoded) -> Decoded:
+    """Fold each Glucose Measurement Context into the measurement with its sequence number whose "context
+    follows" flag is set: the measurement gains the meal/tester/health flags, and an HbA1c in the context
+    becomes an observation dated like that measurement (and identified by its payload). A context without
+    its measurement (already committed, or never sent) is dropped: it says nothing on its own."""
+    contexts: dict[int, DecodedReading] = {}
+    for reading, _, _ in decoded:
+        if reading.characteristic == GLUCOSE_MEASUREMENT_CONTEXT and reading.sequence is not None:
+            contexts[reading.sequence] = reading
+    out: Decoded = []
+    for reading, payload, at in decoded:
+        if reading.characteristic == GLUCOSE_MEASUREMENT_CONTEXT:
+            continue
+        context = contexts.get(reading.sequence) if reading.sequence is not None else None
+        if (reading.characteristic == GLUCOSE_MEASUREMENT and context is not None
+                and "context_follows" in reading.flags):
+            joined = tuple(f for f in context.flags if f.startswith(JOINED_PREFIXES))
+            reading = replace(reading, measurements=reading.measurements + context.measurements,
+                              flags=reading.flags + joined)
+        out.append((reading, payload, at))
+    return out
+
+
+async def _read_device_information(link: Link, characteristics: tuple[str, ...]) -> dict[str, str]:
+    """Manufacturer, model, serial number and firmware as the device states them; absent ones are left out."""
+    info: dict[str, str] = {}
+    for characteristic in characteristics:
+        try:
+            text = decode_device_information(characteristic, await link.read(characteristic))
+        except (GattError, DecodeError) as exc:
+            log.debug("device_information_unreadable", characteristic=characteristic, reason=str(exc))
+            continue
+        if text:
+            info[DEVICE_INFORMATION[characteristic][1]] = text
+    return info
 
 
 async def _read_battery(link: Link) -> int | None:

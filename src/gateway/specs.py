@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from device_profiles.battery import BATTERY_LEVEL
 from device_profiles.date_time import CURRENT_TIME
+from device_profiles.device_information import DEVICE_INFORMATION
 from device_profiles.profiles import DeviceProfile, load_profile
 from gateway.session import DeviceSpec
 
@@ -31,6 +32,9 @@ def spec_from_profile(profile: DeviceProfile) -> DeviceSpec:
         racp=profile.records.racp_uuid if profile.records.mode == "racp" else None,
         battery=profile.characteristic(BATTERY_LEVEL) is not None,
         layouts=tuple((c.uuid, c.layout) for c in profile.characteristics if c.layout is not None),
+        optional=tuple(c.uuid for c in profile.characteristics
+                       if not c.required and c.mode in ("notify", "indicate")),
+        device_information=tuple(c.uuid for c in profile.characteristics if c.uuid in DEVICE_INFORMATION),
     )
 
 

@@ -255,5 +255,6 @@ def test_measurement_plan_of_another_organisation_is_refused(app_client: TestCli
                                                              admins: None) -> None:
     csrf = login(app_client, "admin2")
     response = app_client.post(f"/admin/patients/{seeded.patient_id}/plans",
-                               data={"csrf_token": csrf, "code": "body_weight", "frequency": "daily", "due_by": "10:00"})
+                               data={"csrf_token": csrf, "code": "body_weight", "frequency": "daily",
+                                     "due_by": "10:00"})
     assert response.status_code == 404

@@ -16,6 +16,7 @@ from typing import Literal
 from device_profiles.blood_pressure import build_blood_pressure_measurement
 from device_profiles.date_time import date_time_bytes
 from device_profiles.glucose import build_glucose_measurement
+from device_profiles.glucose_context import MEALS, build_glucose_measurement_context
 from device_profiles.layout import VendorLayout, encode_layout
 from device_profiles.profiles import DeviceProfile, load_profile
 from device_profiles.pulse_oximeter import build_plx_spot_check
@@ -63,7 +64,18 @@ def _glucose(sample: Sample, device_time: datetime, enc: Encoding) -> bytes:
     else:
         # Most meters count in whole mg/dL and send that as kg/L (1 mg/dL = 1e-5 kg/L).
         concentration = round(mmol_per_l * GLUCOSE_G_PER_MOL / 10) * 1e-5
-    return build_glucose_measurement(enc.sequence, device_time, concentration, unit=enc.glucose_unit)
+    return build_glucose_measurement(enc.sequence, device_time, concentration, unit=enc.glucose_unit,
+                                     context_follows="meal" in sample.values)
+
+
+def glucose_context(sample: Sample, sequence: int) -> bytes | None:
+    """The Glucose Measurement Context a meter sends after a test the patient tagged with a meal
+    (``values["meal"]`` holds the meal's number: 1 preprandial, 2 postprandial, 3 fasting, ...)."""
+    meal = sample.values.get("meal")
+    if meal is None:
+        return None
+    return build_glucose_measurement_context(sequence, meal=MEALS[int(meal)], tester="self",
+                                             hba1c=sample.values.get("hba1c"))
 
 
 def _spo2(sample: Sample, device_time: datetime, _: Encoding) -> bytes:
@@ -161,6 +173,7 @@ KINDS: dict[str, DeviceKind] = {k.kind: k for k in (
 class StoredRecord:
     sequence: int
     payload: bytes
+    context: bytes | None = None  # Glucose Measurement Context sent right after the measurement
 
 
 @dataclass
@@ -177,15 +190,27 @@ class SimulatedDevice:
     records: list[StoredRecord] = field(default_factory=list)  # kept in memory, oldest first (RACP meters)
     next_sequence: int = 0
     awake: bool = False  # a meter advertises for a while after a test
+    battery_per_reading: int = 0  # percentage points each measurement costs (0: a battery that lasts)
+    info: dict[str, str] = field(default_factory=dict)  # Device Information text by characteristic id
 
-    def take(self, sample: Sample) -> bytes:
-        """The patient measures: the device stores the reading stamped by its own (drifting) clock."""
+    @property
+    def battery_dead(self) -> bool:
+        """A flat battery: the device neither measures nor advertises, and keeps what it holds."""
+        return self.battery <= 0
+
+    def take(self, sample: Sample) -> bytes | None:
+        """The patient measures: the device stores the reading stamped by its own (drifting) clock. With a
+        flat battery nothing happens and None comes back."""
+        if self.battery_dead:
+            return None
+        self.battery = max(0, self.battery - self.battery_per_reading)
         enc = Encoding(self.next_sequence, self.glucose_unit)
         payload = self.kind.encode(sample, sample.at + self.clock_drift, enc)
         if self.kind.racp is None:
             self.pending.append(payload)
             return payload
-        self.records.append(StoredRecord(self.next_sequence, payload))
+        context = glucose_context(sample, self.next_sequence) if self.kind.kind == "glucose" else None
+        self.records.append(StoredRecord(self.next_sequence, payload, context))
         del self.records[:-self.kind.max_stored]  # a full meter overwrites its oldest record
         self.next_sequence = (self.next_sequence + 1) % SEQUENCE_MODULO
         self.awake = True
@@ -201,4 +226,4 @@ class SimulatedDevice:
 
     @property
     def advertising(self) -> bool:
-        return bool(self.pending) or self.awake
+        return not self.battery_dead and (bool(self.pending) or self.awake)

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from device_profiles.battery import BATTERY_LEVEL, build_battery_level
 from device_profiles.date_time import CURRENT_TIME, DATE_TIME, build_current_time, build_date_time
 from device_profiles.decoders import decode
+from device_profiles.device_information import build_device_information
+from device_profiles.glucose_context import GLUCOSE_MEASUREMENT_CONTEXT
 from device_profiles.reading import DecodeError
 from gateway import racp
 from gateway.sim.devices import SimulatedDevice, StoredRecord
@@ -48,6 +50,8 @@ class SimLink:
             return build_date_time(self.device.clock_now(self._local_now()))
         if characteristic == BATTERY_LEVEL:
             return build_battery_level(self.device.battery)
+        if characteristic in self.device.info:
+            return build_device_information(self.device.info[characteristic])
         raise GattError(f"{characteristic} is not readable on {self.device.address}")
 
     async def write(self, characteristic: str, data: bytes, *, response: bool = True) -> None:
@@ -67,12 +71,16 @@ class SimLink:
 
     async def subscribe(self, characteristic: str, callback: Callback, *, indicate: bool = False) -> None:
         self._check()
-        if characteristic not in (self.device.kind.characteristic, self.device.kind.racp):
+        if characteristic not in (self.device.kind.characteristic, self.device.kind.racp, *self._context()):
             raise GattError(f"{characteristic} has no notifications on {self.device.address}")
         self._subscribed[characteristic] = callback
         if characteristic == self.device.kind.characteristic and self.device.kind.racp is None \
                 and self._task is None:
             self._task = asyncio.create_task(self._push_pending(callback))
+
+    def _context(self) -> tuple[str, ...]:
+        """A simulated glucose meter has the context characteristic its profile lists."""
+        return (GLUCOSE_MEASUREMENT_CONTEXT,) if self.device.kind.kind == "glucose" else ()
 
     def _emit(self, callback: Callback, payload: bytes) -> bool:
         """Send one value (twice with the duplicate fault); False when the link drops instead."""
@@ -150,8 +158,11 @@ class SimLink:
             return None
         if not selected:
             return await self._answer(request.op_code, racp.NO_RECORDS_FOUND)
+        context = self._subscribed.get(GLUCOSE_MEASUREMENT_CONTEXT)
         for record in selected:
             if not self._connected or not self._emit(notify, record.payload):
+                return None
+            if record.context is not None and context is not None and not self._emit(context, record.context):
                 return None
             await asyncio.sleep(0.001)
         return await self._answer(request.op_code, racp.SUCCESS)

@@ -3,15 +3,20 @@
 Baselines and courses follow published physiology: heart-failure decompensation shows 1–2 kg fluid weight
 gain over days with rising resting pulse (ESC HF guideline 2021); COPD exacerbations show falling SpO2 and
 FEV1 with rising pulse over 3–7 days (GOLD 2024); home blood pressure day-to-day SD about 5–8 mmHg (ESH).
+The last three scripts are faults of the kit, not of the patient: silence that the missing-data rules must
+notice, and a backlog that the outbox must carry.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-SCENARIOS = ("stable", "hf_weight_gain", "copd_exacerbation", "nocturnal_hypo", "hypertensive_crisis")
+SCENARIOS = ("stable", "hf_weight_gain", "copd_exacerbation", "nocturnal_hypo", "hypertensive_crisis",
+             "patient_stops_measuring", "battery_dies", "gateway_offline_two_days")
+OFFLINE_DAYS = 2  # how long "gateway_offline_two_days" holds the kit's publisher off
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ def _ramp(days_to_event: int, length: int) -> float:
 
 def day_samples(p: Patient, day: datetime, days_to_event: int) -> list[Sample]:
     """What the patient measures on one day (a missed day now and then, as real patients do)."""
+    if p.scenario == "patient_stops_measuring" and days_to_event < 0:
+        return []  # the patient put the devices in a drawer after the event day
     rng = random.Random(f"{p.seed}-{day.date().isoformat()}")
     if rng.random() < 0.06:
         return []
@@ -122,3 +129,27 @@ def history(p: Patient, end: datetime, days: int) -> list[Sample]:
         days_to_event = (end.date() - timedelta(days=p.event_day) - day.date()).days
         out.extend(s for s in day_samples(p, day, days_to_event) if s.at < end)
     return out
+
+
+def battery_drain_per_reading(p: Patient, end: datetime, days: int, kind: str, level: int) -> int:
+    """For "battery_dies": the percentage points each reading on the ``kind`` device costs so that a battery
+    at ``level`` % when ``history(p, end, days)`` starts is flat after the last reading of the event day.
+    The patient measures on as before; the device simply stops recording and advertising."""
+    event = end.date() - timedelta(days=p.event_day)
+    readings = sum(1 for s in history(p, end, days) if s.kind == kind and s.at.date() <= event)
+    if readings == 0:
+        raise ValueError(f"no {kind} readings up to the event day: the battery cannot die of them")
+    return math.ceil(level / readings)
+
+
+def offline_window(end: datetime, days: int = OFFLINE_DAYS) -> tuple[datetime, datetime]:
+    """For "gateway_offline_two_days": the gateway loses its uplink ``days`` before ``end`` and gets it back
+    at ``end`` (naive local times)."""
+    return end - timedelta(days=days), end
+
+
+def samples_while_offline(p: Patient, end: datetime, days: int = OFFLINE_DAYS) -> list[Sample]:
+    """What the kit measures while its publisher is held off: these readings sit in the devices and the
+    outbox until the uplink returns at ``end``, then drain oldest first."""
+    start, stop = offline_window(end, days)
+    return [s for s in history(p, end, days + 1) if start <= s.at < stop]
