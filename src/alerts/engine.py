@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -20,10 +21,12 @@ import structlog
 from alerts import consolidate, late, metrics, priority, store
 from alerts.decide import decide
 from alerts.history import DEFAULT_TZ, Context, History
-from alerts.model import SEVERITY_RANK, Action, AutoResolve, Finding, LiveAlert, Open, Reading, Update
+from alerts.model import SEVERITY_RANK, Action, AutoResolve, Finding, LiveAlert, Open, Reading, Severity, Update
+from alerts.priority import RiskFactors
 from alerts.rules import RuleSpec, threshold
-from alerts.rules.registry import applicable
-from alerts.thresholds import bands_for
+from alerts.rules.registry import TREND_RULES, applicable
+from alerts.store import PatientContext
+from alerts.thresholds import Bands, bands_for
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +35,8 @@ _SUPPRESSED = {"admitted", "away", "paused"}
 NO_DATA_RULE = "no_data"
 
 Clock = Callable[[], datetime]
+# the longest quiet period after a clinician resolves an alert, over every rule
+_REARM_MAX = max([threshold.REARM, *(s.rearm for s in TREND_RULES)])
 
 
 def _utcnow() -> datetime:
@@ -42,14 +47,34 @@ class _Writer:
     """Applies one patient's actions in order; Opens go through consolidation against the live alerts as they
     are at that moment, so a finding on a reading another alert already holds folds into it."""
 
-    def __init__(self, conn: psycopg.Connection, patient_id: int, now: datetime) -> None:
+    def __init__(self, conn: psycopg.Connection, patient_id: int, now: datetime,
+                 live: list[LiveAlert] | None = None, risk: Callable[[], RiskFactors] | None = None,
+                 resolved: list[store.Resolved] | None = None) -> None:
         self.conn, self.patient_id, self.now = conn, patient_id, now
+        self._resolved = resolved  # alerts clinicians resolved, read with the batch
+        self._risk = risk or (lambda: store.risk_factors(conn, patient_id))
         self._level: int | None = None
         self.written = 0
+        self._live = live  # as read with the batch; stale once this writer has written
+
+    def live_alerts(self) -> list[LiveAlert]:
+        if self._live is not None and not self.written:
+            return self._live
+        return store.live_alerts(self.conn, self.patient_id)
+
+    def recently_resolved(self, rule: str, code: str, since: datetime) -> Severity | None:
+        if self._resolved is not None:
+            return store.latest_resolved(self._resolved, rule, code, since)
+        return store.recently_resolved(self.conn, self.patient_id, rule, code, since)
+
+    def live_alert(self, rule: str, code: str) -> LiveAlert | None:
+        if self._live is not None and not self.written:
+            return next((a for a in self._live if a.rule == rule and a.code == code), None)
+        return store.live_alert(self.conn, self.patient_id, rule, code)
 
     def level(self) -> int:
         if self._level is None:
-            self._level = priority.of(store.risk_factors(self.conn, self.patient_id), self.now)
+            self._level = priority.of(self._risk(), self.now)
         return self._level
 
     def write(self, actions: Sequence[Action], live: Sequence[LiveAlert] | None = None) -> None:
@@ -61,16 +86,16 @@ class _Writer:
 
     def open(self, opens: list[Action]) -> None:
         if opens:
-            live = store.live_alerts(self.conn, self.patient_id)
+            live = self.live_alerts()
             self.write(consolidate.plan(opens, live), live)
 
 
-def _thresholds(conn: psycopg.Connection, w: _Writer, conditions: tuple[str, ...], new: list[Reading]) -> None:
+def _thresholds(conn: psycopg.Connection, w: _Writer, conditions: tuple[str, ...], new: list[Reading],
+                overrides: dict[str, Bands]) -> None:
     """Applied reading by reading: a second out-of-range reading of a batch updates the alert the first opened."""
     by_code: dict[str, list[Reading]] = defaultdict(list)
     for r in new:
         by_code[r.code].append(r)
-    overrides = store.threshold_overrides(conn, w.patient_id) if by_code else {}
     for code, rs in by_code.items():
         bands = overrides.get(code) or bands_for(conditions, code)
         if bands is None:
@@ -80,14 +105,14 @@ def _thresholds(conn: psycopg.Connection, w: _Writer, conditions: tuple[str, ...
         todo = [backlog.reading] if backlog else []
         todo += [r for r in rs if not r.late]
         for r in todo:
-            live = store.live_alert(conn, w.patient_id, threshold.RULE, code)
+            live = w.live_alert(threshold.RULE, code)
             action = threshold.evaluate(r, bands, live)
             if action is None:
                 continue
             if isinstance(action, Open):
                 if not threshold.confirmed(action.finding, store.previous(conn, w.patient_id, r), bands):
                     continue
-                quiet = store.recently_resolved(conn, w.patient_id, threshold.RULE, code, w.now - threshold.REARM)
+                quiet = w.recently_resolved(threshold.RULE, code, w.now - threshold.REARM)
                 if quiet is not None and SEVERITY_RANK[action.finding.severity] <= SEVERITY_RANK[quiet]:
                     continue
                 w.open([Open(late.mark_late(action.finding))])
@@ -133,14 +158,21 @@ def findings_for(spec: RuleSpec, conditions: tuple[str, ...], hist: History, new
     return out
 
 
-def _trends(conn: psycopg.Connection, patient_id: int, conditions: tuple[str, ...], new: list[Reading],
-            now: datetime, live_all: list[LiveAlert]) -> list[Action]:
+def _history_wanted(conditions: tuple[str, ...], new: list[Reading]) -> tuple[set[str], datetime] | None:
+    """The measurements and the start of the history the applicable trend rules read (None: no rule applies)."""
+    specs = applicable(conditions, {r.code for r in new})
+    if not specs:
+        return None
+    codes = {c for s in specs for c in s.codes}
+    return codes, min(r.measured_at for r in new) - max(s.window for s in specs) - timedelta(days=1)
+
+
+def _trends(w: _Writer, patient_id: int, conditions: tuple[str, ...], new: list[Reading],
+            now: datetime, live_all: list[LiveAlert], history: list[Reading]) -> list[Action]:
     specs = applicable(conditions, {r.code for r in new})
     if not specs:
         return []
-    codes = {c for s in specs for c in s.codes}
-    since = min(r.measured_at for r in new) - max(s.window for s in specs) - timedelta(days=1)
-    hist = History.of(store.history(conn, patient_id, codes, since))
+    hist = History.of(history)
     actions: list[Action] = []
     for spec in specs:
         found = findings_for(spec, conditions, hist, new, str(patient_id))
@@ -149,7 +181,7 @@ def _trends(conn: psycopg.Connection, patient_id: int, conditions: tuple[str, ..
         live = {a.code: a for a in live_all if a.rule == spec.name}
         for f in found:
             own = live.pop(f.code, None)
-            quiet = None if own else store.recently_resolved(conn, patient_id, spec.name, f.code, now - spec.rearm)
+            quiet = None if own else w.recently_resolved(spec.name, f.code, now - spec.rearm)
             action = decide(f, own, quiet=quiet)
             if action is not None:
                 actions.append(action)
@@ -160,23 +192,68 @@ def _trends(conn: psycopg.Connection, patient_id: int, conditions: tuple[str, ..
     return actions
 
 
+@dataclass
+class Batch:
+    """What the evaluation of one claim reads, for every claimed patient at once (a handful of queries per
+    batch rather than per patient); taken after the patients' locks."""
+
+    patients: dict[int, PatientContext]
+    readings: dict[int, list[Reading]]
+    live: dict[int, list[LiveAlert]]
+    overrides: dict[int, dict[str, Bands]]
+    history: dict[int, list[Reading]]
+    resolved: dict[int, list[store.Resolved]]
+    _risk: dict[int, RiskFactors] | None = None
+
+    def risk_factors(self, conn: psycopg.Connection, patient_id: int) -> RiskFactors:
+        """Read for every patient of the batch the first time a patient's alert is written."""
+        if self._risk is None:
+            self._risk = store.risk_factors_of(conn, list(self.readings))
+        return self._risk.get(patient_id) or store.risk_factors(conn, patient_id)
+
+    @staticmethod
+    def load(conn: psycopg.Connection, claimed: dict[int, list[uuid.UUID]], trends: bool = True,
+             clock: Clock = _utcnow) -> Batch:
+        ids = list(claimed)
+        ctxs = store.patients(conn, ids)
+        active = [p for p in ids if p in ctxs and ctxs[p].status not in _SUPPRESSED]
+        by_id = {r.id: r for r in store.readings(conn, [o for p in active for o in claimed[p]])}
+        readings: dict[int, list[Reading]] = {}
+        for p in active:
+            rs = [by_id[o] for o in dict.fromkeys(claimed[p]) if o in by_id]
+            if rs:
+                readings[p] = sorted(rs, key=lambda r: r.measured_at)
+        todo = list(readings)
+        wanted = {p: w for p in todo if (w := _history_wanted(ctxs[p].conditions, readings[p])) is not None} \
+            if trends else {}
+        return Batch(ctxs, readings, store.live_alerts_of(conn, todo) if todo else {},
+                     store.threshold_overrides_of(conn, todo) if todo else {}, store.histories(conn, wanted),
+                     store.resolved_since(conn, todo, clock() - _REARM_MAX) if todo else {})
+
+
 def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids: list[uuid.UUID],
-                     clock: Clock = _utcnow, trends: bool = True) -> int:
+                     clock: Clock = _utcnow, trends: bool = True, batch: Batch | None = None) -> int:
     """Apply every rule to the new readings (the threshold rule only when ``trends`` is False, a benchmark
-    baseline); returns how many alert actions were written."""
-    store.lock_patient(conn, patient_id)
-    ctx = store.patient(conn, patient_id)
+    baseline); returns how many alert actions were written. Without ``batch`` the patient is locked and read
+    here; with it, the caller holds the lock and has read the batch."""
+    if batch is None:
+        store.lock_patient(conn, patient_id)
+        batch = Batch.load(conn, {patient_id: observation_ids}, trends, clock)
+    ctx = batch.patients.get(patient_id)
     if ctx is None or ctx.status in _SUPPRESSED:
         return 0
-    new = store.readings(conn, observation_ids)
+    new = batch.readings.get(patient_id)
     if not new:
         return 0
-    w = _Writer(conn, patient_id, clock())
-    live = store.live_alerts(conn, patient_id)
-    trend = _trends(conn, patient_id, ctx.conditions, new, w.now, live) if trends else []
+    live = batch.live.get(patient_id, [])
+    loaded = batch
+    w = _Writer(conn, patient_id, clock(), live, lambda: loaded.risk_factors(conn, patient_id),
+                batch.resolved.get(patient_id))
+    trend = _trends(w, patient_id, ctx.conditions, new, w.now, live, batch.history.get(patient_id, [])) \
+        if trends else []
     # Updates of live alerts first, so their new evidence is there when the Opens are consolidated.
     w.write([*(a for a in trend if not isinstance(a, Open)), *_close_no_data(live, new)], live)
-    _thresholds(conn, w, ctx.conditions, new)
+    _thresholds(conn, w, ctx.conditions, new, batch.overrides.get(patient_id, {}))
     w.open([a for a in trend if isinstance(a, Open)])
     return w.written
 
@@ -186,8 +263,11 @@ def run_once(conn: psycopg.Connection, limit: int = 1000, clock: Clock = _utcnow
     started = time.perf_counter()
     with conn.transaction():
         claimed = store.claim(conn, limit)
-        for patient_id in sorted(claimed):  # a fixed order keeps two workers from deadlocking
-            evaluate_patient(conn, patient_id, claimed[patient_id], clock, trends)
+        if claimed:
+            store.lock_patients(conn, list(claimed))  # in id order: keeps two workers from deadlocking
+            batch = Batch.load(conn, claimed, trends, clock)
+            for patient_id in sorted(claimed):
+                evaluate_patient(conn, patient_id, claimed[patient_id], clock, trends, batch)
     n = sum(len(v) for v in claimed.values())
     if n:
         metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)

@@ -53,6 +53,18 @@ def lock_patient(conn: psycopg.Connection, patient_id: int) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(1, %s)", (patient_id,))
 
 
+def lock_patients(conn: psycopg.Connection, patient_ids: list[int]) -> None:
+    """Every patient's evaluation lock in one round trip, taken in ascending id order (no deadlock between workers)."""
+    conn.execute("SELECT count(pg_advisory_xact_lock(1, p)) FROM (SELECT unnest(%s::int4[]) AS p ORDER BY 1) AS s",
+                 (sorted(set(patient_ids)),))
+
+
+def patients(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, PatientContext]:
+    rows = conn.execute("SELECT id, conditions, status FROM patients WHERE id = ANY(%s::int4[])",
+                        (patient_ids,)).fetchall()
+    return {row[0]: PatientContext(row[0], tuple(row[1]), row[2]) for row in rows}
+
+
 def patient(conn: psycopg.Connection, patient_id: int) -> PatientContext | None:
     row = conn.execute("SELECT id, conditions, status FROM patients WHERE id = %s", (patient_id,)).fetchone()
     return PatientContext(row[0], tuple(row[1]), row[2]) if row else None
@@ -83,6 +95,29 @@ def history(conn: psycopg.Connection, patient_id: int, codes: set[str], since: d
         " WHERE patient_id = %s AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at",
         (patient_id, loincs, since),
     ).fetchall())
+
+
+def histories(conn: psycopg.Connection, since: dict[int, tuple[set[str], datetime]]) -> dict[int, list[Reading]]:
+    """``history`` for several patients in one query: per patient, its measurements and its ``since``."""
+    if not since:
+        return {}
+    codes = {c for cs, _ in since.values() for c in cs}
+    loincs = [CODES[c].loinc for c in codes if c in CODES and CODES[c].loinc]
+    with conn.cursor(binary=True) as cur:  # binary rows: far cheaper to load than text for many rows
+        rows = cur.execute(
+            "SELECT patient_id, id, code, value, unit, measured_at, received_at FROM observations"
+            " WHERE patient_id = ANY(%s::int4[]) AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at",
+            (list(since), loincs, min(at for _, at in since.values())),
+        ).fetchall()
+    out: dict[int, list[Reading]] = {p: [] for p in since}
+    for pid, obs_id, loinc, value, unit, measured_at, received_at in rows:
+        code = BY_LOINC.get(loinc)
+        if code is None:
+            continue
+        wanted, after = since[pid]
+        if code.key in wanted and measured_at > after:
+            out[pid].append(Reading(obs_id, code.key, value, unit, measured_at, received_at))
+    return out
 
 
 def previous(conn: psycopg.Connection, patient_id: int, reading: Reading) -> Reading | None:
@@ -122,6 +157,17 @@ def live_alerts(conn: psycopg.Connection, patient_id: int, rule: str | None = No
     return [_live(r) for r in rows]
 
 
+def live_alerts_of(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, list[LiveAlert]]:
+    """Every live alert of these patients, per patient, in id order (as ``live_alerts``)."""
+    rows = conn.execute(_LIVE.replace("SELECT ", "SELECT patient_id, ", 1)
+                        + " WHERE patient_id = ANY(%s::int4[]) AND status <> 'resolved' ORDER BY id",
+                        (patient_ids,)).fetchall()
+    out: dict[int, list[LiveAlert]] = {p: [] for p in patient_ids}
+    for row in rows:
+        out.setdefault(row[0], []).append(_live(row[1:]))
+    return out
+
+
 def recently_resolved(conn: psycopg.Connection, patient_id: int, rule: str, code: str,
                       since: datetime) -> Severity | None:
     """The severity of the latest alert on this rule and measurement that a clinician resolved after ``since``,
@@ -135,6 +181,39 @@ def recently_resolved(conn: psycopg.Connection, patient_id: int, rule: str, code
         (patient_id, since, rule, code, rule, code),
     ).fetchone()
     return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An alert a clinician resolved: its rule and measurement, and those of the findings folded into it."""
+
+    severity: Severity
+    resolved_at: datetime
+    keys: frozenset[tuple[str, str]]
+
+
+def resolved_since(conn: psycopg.Connection, patient_ids: list[int], since: datetime) -> dict[int, list[Resolved]]:
+    """What ``recently_resolved`` looks at, for several patients in one query."""
+    rows = conn.execute(
+        "SELECT patient_id, severity, resolved_at, rule, code, explanation->'also' FROM alerts"
+        " WHERE patient_id = ANY(%s::int4[]) AND status = 'resolved'"
+        " AND outcome IS DISTINCT FROM 'normalised' AND resolved_at > %s",
+        (patient_ids, since),
+    ).fetchall()
+    out: dict[int, list[Resolved]] = {p: [] for p in patient_ids}
+    for pid, severity, resolved_at, rule, code, also in rows:
+        keys = {(rule, code)}
+        for a in also if isinstance(also, list) else ():
+            if isinstance(a, dict) and isinstance(a.get("rule"), str) and isinstance(a.get("code"), str):
+                keys.add((a["rule"], a["code"]))
+        out.setdefault(pid, []).append(Resolved(severity, resolved_at, frozenset(keys)))
+    return out
+
+
+def latest_resolved(resolved: list[Resolved], rule: str, code: str, since: datetime) -> Severity | None:
+    """``recently_resolved`` over rows read by ``resolved_since``."""
+    hits = [r for r in resolved if r.resolved_at > since and (rule, code) in r.keys]
+    return max(hits, key=lambda r: r.resolved_at).severity if hits else None
 
 
 def _notify(conn: psycopg.Connection, alert_id: int, patient_id: int, event: str) -> None:
@@ -225,6 +304,18 @@ def risk_factors(conn: psycopg.Connection, patient_id: int) -> RiskFactors:
     return RiskFactors(bool(row[0]), int(row[1] or 0), discharged, row[2])
 
 
+def risk_factors_of(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, RiskFactors]:
+    """``risk_factors`` for several patients in one query (two where the admissions table exists)."""
+    rows = conn.execute("SELECT id, lives_alone, cardinality(conditions), birth_year FROM patients"
+                        " WHERE id = ANY(%s::int4[])", (patient_ids,)).fetchall()
+    discharged: dict[int, datetime | None] = {}
+    if rows and conn.execute("SELECT to_regclass('admissions') IS NOT NULL").fetchone() == (True,):
+        discharged = dict(conn.execute("SELECT patient_id, max(discharged_at) FROM admissions"
+                                       " WHERE patient_id = ANY(%s::int4[]) GROUP BY patient_id",
+                                       (patient_ids,)).fetchall())
+    return {pid: RiskFactors(bool(alone), int(n or 0), discharged.get(pid), born) for pid, alone, n, born in rows}
+
+
 def threshold_overrides(conn: psycopg.Connection, patient_id: int) -> dict[str, Bands]:
     """A clinician's active per-patient ranges, by measurement key; each replaces the programme defaults."""
     rows = conn.execute(
@@ -233,3 +324,16 @@ def threshold_overrides(conn: psycopg.Connection, patient_id: int) -> dict[str, 
         (patient_id,),
     ).fetchall()
     return {code: Bands(red_low=rl, yellow_low=yl, yellow_high=yh, red_high=rh) for code, rl, yl, yh, rh in rows}
+
+
+def threshold_overrides_of(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, dict[str, Bands]]:
+    """``threshold_overrides`` for several patients in one query."""
+    rows = conn.execute(
+        "SELECT patient_id, code, red_low, yellow_low, yellow_high, red_high FROM threshold_overrides"
+        " WHERE patient_id = ANY(%s::int4[]) AND ended_at IS NULL",
+        (patient_ids,),
+    ).fetchall()
+    out: dict[int, dict[str, Bands]] = {p: {} for p in patient_ids}
+    for pid, code, rl, yl, yh, rh in rows:
+        out.setdefault(pid, {})[code] = Bands(red_low=rl, yellow_low=yl, yellow_high=yh, red_high=rh)
+    return out

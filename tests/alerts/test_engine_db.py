@@ -114,3 +114,26 @@ def test_a_clinicians_override_replaces_the_programme_ranges(database_url: str) 
         assert [a[:3] for a in _alerts(conn)] == [("threshold", "spo2", "red")]
         text = conn.execute("SELECT explanation FROM alerts").fetchone()[0]["text"]["en"]
         assert "red limit 84" in text
+
+
+def test_one_batch_over_many_patients_judges_each_as_alone(database_url: str) -> None:
+    """The batch reads every claimed patient at once; each patient's verdicts stay their own."""
+    plain, admitted, handled, twice = (make_patient(database_url)[0] for _ in range(4))
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE patients SET status = 'admitted' WHERE id = %s", (admitted,))
+        _insert(conn, handled, "8480-6", 190, 0)
+        run_once(conn)
+        conn.execute("UPDATE alerts SET status = 'resolved', resolved_at = now(), outcome = 'home_visit'"
+                     " WHERE patient_id = %s", (handled,))
+        conn.commit()
+        _insert(conn, plain, "8480-6", 190, 10)
+        _insert(conn, admitted, "8480-6", 200, 10)
+        _insert(conn, handled, "8480-6", 188, 10)  # just handled by a clinician and no worse: quiet
+        _insert(conn, twice, "8480-6", 186, 10)
+        _insert(conn, twice, "8480-6", 182, 20)  # the second red of the batch updates the alert the first opened
+        assert run_once(conn) == 5
+        rows = conn.execute("SELECT patient_id, rule, code, severity, status, cardinality(evidence) FROM alerts"
+                            " ORDER BY patient_id, id").fetchall()
+        assert rows == sorted([(plain, "threshold", "bp_systolic", "red", "open", 1),
+                               (handled, "threshold", "bp_systolic", "red", "resolved", 1),
+                               (twice, "threshold", "bp_systolic", "red", "open", 2)])
