@@ -92,20 +92,22 @@ async def register_kit(conn: psycopg.AsyncConnection, user: User, gateway_id: st
     await record(conn, user.id, "admin.kit.register", None, {"gateway_id": gateway_id})
 
 
-async def assign_kit(conn: psycopg.AsyncConnection, user: User, patient_id: int, gateway_id: str) -> None:
+async def assign_kit(conn: psycopg.AsyncConnection, user: User, patient_id: int, gateway_id: str,
+                     user_index: int | None = None) -> None:
+    """Give the patient a kit; with ``user_index``, only that user of a shared device (a couple's cuff)."""
     if await q.kit(conn, user.organisation_id, gateway_id) is None:
         raise FormErrors({"gateway_id": "err_kit_unknown"})
-    if await q.open_assignment(conn, gateway_id) is not None:
+    if await q.open_assignment(conn, gateway_id, user_index) is not None:
         raise FormErrors({"gateway_id": "err_kit_taken"})
     current = [k for k in await q.patient_kits(conn, patient_id) if k["valid_to"] is None]
     if current:
         raise FormErrors({"gateway_id": "err_patient_has_kit"})
     try:
         async with conn.transaction():
-            await q.assign_kit(conn, gateway_id, patient_id)
+            await q.assign_kit(conn, gateway_id, patient_id, user_index)
     except psycopg.errors.UniqueViolation as exc:  # assigned elsewhere at the same moment
         raise FormErrors({"gateway_id": "err_kit_taken"}) from exc
-    await record(conn, user.id, "admin.kit.assign", patient_id, {"gateway_id": gateway_id})
+    await record(conn, user.id, "admin.kit.assign", patient_id, {"gateway_id": gateway_id, "user_index": user_index})
 
 
 async def unassign_kit(conn: psycopg.AsyncConnection, user: User, patient_id: int) -> str | None:

@@ -63,7 +63,7 @@ def prepare(conn: psycopg.Connection, messages: Sequence[Message], now: datetime
             accepted.extend((checked.batch.gateway_id, msg, o) for o in checked.accepted)
     assignments = Assignments.load(conn, sorted({g for g, _, _ in accepted}))
     for gateway_id, msg, obs in accepted:
-        patient_id = assignments.patient_at(gateway_id, obs.measured_at)
+        patient_id = assignments.patient_at(gateway_id, obs.measured_at, obs.user_index)
         if patient_id is None:
             reason = f"kit {gateway_id} was not assigned to a patient at {obs.measured_at.isoformat()}"
             out.rejected.append((msg.topic, obs.model_dump_json().encode(), reason))

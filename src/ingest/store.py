@@ -58,26 +58,33 @@ class WriteResult:
 
 
 class Assignments:
-    """Kit assignments of a set of gateways, to bind readings by measured time."""
+    """Kit assignments of a set of gateways, to bind readings by measured time (and BLE user index)."""
 
-    def __init__(self, rows: Iterable[tuple[str, int, datetime, datetime | None]]) -> None:
-        self._by_gateway: dict[str, list[tuple[int, datetime, datetime | None]]] = {}
-        for gateway_id, patient_id, start, end in rows:
-            self._by_gateway.setdefault(gateway_id, []).append((patient_id, start, end))
+    def __init__(self, rows: Iterable[tuple[str, int, datetime, datetime | None, int | None]]) -> None:
+        self._by_gateway: dict[str, list[tuple[int, datetime, datetime | None, int | None]]] = {}
+        for gateway_id, patient_id, start, end, user_index in rows:
+            self._by_gateway.setdefault(gateway_id, []).append((patient_id, start, end, user_index))
 
     @classmethod
     def load(cls, conn: psycopg.Connection, gateway_ids: Sequence[str]) -> Assignments:
         rows = conn.execute(
-            "SELECT gateway_id, patient_id, valid_from, valid_to FROM kit_assignments WHERE gateway_id = ANY(%s)",
+            "SELECT gateway_id, patient_id, valid_from, valid_to, user_index FROM kit_assignments"
+            " WHERE gateway_id = ANY(%s)",
             (list(gateway_ids),),
         ).fetchall()
         return cls(rows)
 
-    def patient_at(self, gateway_id: str, at: datetime) -> int | None:
-        for patient_id, start, end in self._by_gateway.get(gateway_id, ()):
-            if start <= at and (end is None or at < end):
+    def patient_at(self, gateway_id: str, at: datetime, user_index: int | None = None) -> int | None:
+        """The patient of this user index at that time; else the kit's patient for every user."""
+        fallback = None
+        for patient_id, start, end, assigned_user in self._by_gateway.get(gateway_id, ()):
+            if not (start <= at and (end is None or at < end)):
+                continue
+            if assigned_user is None:
+                fallback = patient_id
+            elif assigned_user == user_index:
                 return patient_id
-        return None
+        return fallback
 
 
 def known_gateways(conn: psycopg.Connection, among: Iterable[str]) -> set[str]:

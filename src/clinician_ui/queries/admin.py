@@ -84,10 +84,12 @@ async def register_kit(conn: psycopg.AsyncConnection, gateway_id: str, label: st
                        (gateway_id, label, org))
 
 
-async def open_assignment(conn: psycopg.AsyncConnection, gateway_id: str) -> dict[str, Any] | None:
+async def open_assignment(conn: psycopg.AsyncConnection, gateway_id: str,
+                          user_index: int | None = None) -> dict[str, Any] | None:
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute("SELECT id, patient_id, valid_from FROM kit_assignments WHERE gateway_id = %s"
-                      " AND valid_to IS NULL FOR UPDATE", (gateway_id,))
+                      " AND user_index IS NOT DISTINCT FROM %s AND valid_to IS NULL FOR UPDATE",
+                      (gateway_id, user_index))
     return await cur.fetchone()
 
 
@@ -101,10 +103,12 @@ async def patient_kits(conn: psycopg.AsyncConnection, patient_id: int) -> list[d
     return await cur.fetchall()
 
 
-async def assign_kit(conn: psycopg.AsyncConnection, gateway_id: str, patient_id: int) -> int:
+async def assign_kit(conn: psycopg.AsyncConnection, gateway_id: str, patient_id: int,
+                     user_index: int | None = None) -> int:
     cur = await conn.execute(
-        "INSERT INTO kit_assignments (gateway_id, patient_id, valid_from) VALUES (%s, %s, now()) RETURNING id",
-        (gateway_id, patient_id),
+        "INSERT INTO kit_assignments (gateway_id, patient_id, valid_from, user_index) VALUES (%s, %s, now(), %s)"
+        " RETURNING id",
+        (gateway_id, patient_id, user_index),
     )
     row = await cur.fetchone()
     assert row is not None

@@ -218,13 +218,16 @@ async def set_override_api(patient_id: int, body: OverrideIn, session: AdminCsrf
 
 class KitIn(BaseModel):
     gateway_id: str = Field(max_length=64)
+    # Set for a device shared in one home: this patient is that BLE user of the kit's cuff or scale.
+    user_index: int | None = Field(default=None, ge=0, le=254)
 
 
 @router.post("/api/admin/patients/{patient_id}/kit", include_in_schema=True, tags=["api"])
 async def assign_kit_api(patient_id: int, body: KitIn, session: AdminCsrfSession, conn: DbConn) -> JSONResponse:
     await _patient(conn, session, patient_id)
     try:
-        await actions.assign_kit(conn, session.user, patient_id, body.gateway_id)
+        await actions.assign_kit(conn, session.user, patient_id, body.gateway_id, body.user_index)
     except actions.FormErrors as exc:
         return JSONResponse({"detail": "Cannot assign kit", "errors": _texts(exc.errors, "en")}, status_code=409)
-    return JSONResponse({"patient_id": patient_id, "gateway_id": body.gateway_id}, status_code=201)
+    return JSONResponse({"patient_id": patient_id, "gateway_id": body.gateway_id, "user_index": body.user_index},
+                        status_code=201)
