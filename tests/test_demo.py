@@ -15,6 +15,8 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests.support.platform import EMBEDDED_BROKER
+
 BANNER_URL = re.compile(r"Open (http://\S+) in a browser")
 
 
@@ -56,7 +58,9 @@ def _login(lines: list[str], username: str) -> tuple[str, str]:
 
 def test_demo_on_configured_services(database_url: str, mqtt_url: str, tmp_path: Path) -> None:
     env = {"NEARCARE_DATABASE_URL": database_url, "NEARCARE_MQTT_URL": mqtt_url,
-           "NEARCARE_DATA_DIR": str(tmp_path / "data"), "NEARCARE_HTTP_PORT": "0"}
+           "NEARCARE_DATA_DIR": str(tmp_path / "data"), "NEARCARE_HTTP_PORT": "0",
+           # The embedded broker the fallback test run uses has no shared subscriptions.
+           "NEARCARE_MQTT_SHARED_SUBSCRIPTION": "false" if EMBEDDED_BROKER else "true"}
     proc, url, lines = _start(env, tmp_path)
     try:
         username, password = _login(lines, "sygeplejerske")

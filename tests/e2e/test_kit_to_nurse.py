@@ -19,7 +19,7 @@ import websockets
 from alerts.worker import AlertWorker
 from clinician_ui.accounts import create_user
 from gateway.sim.scenarios import Sample
-from tests.support.platform import TZ, SimKit, ingest_worker, make_patient
+from tests.support.platform import EMBEDDED_BROKER, TZ, SimKit, ingest_worker, make_patient
 from tests.support.web import serve
 
 
@@ -30,7 +30,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[tuple[str, str, bool]]:
         factory = request.getfixturevalue("embedded_db_factory")
         yield factory.new(), request.getfixturevalue("embedded_mqtt"), False
     else:
-        yield request.getfixturevalue("database_url"), request.getfixturevalue("mqtt_url"), True
+        yield request.getfixturevalue("database_url"), request.getfixturevalue("mqtt_url"), not EMBEDDED_BROKER
 
 
 async def _login_and_listen(base: str, n_expected: int, started: asyncio.Event) -> tuple[str, list[dict]]:

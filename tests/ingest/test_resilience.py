@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest.consumer import IngestConfig, IngestWorker
 from tests.ingest.resilience import batches, counts, publish_all, publisher, wait_rows
 from tests.ingest.tcp_proxy import TcpProxy
-from tests.support.platform import ingest_worker, make_patient
+from tests.support.platform import EMBEDDED_BROKER, ingest_worker, make_patient
 
 
 def test_the_same_message_delivered_twice_is_stored_once(database_url: str, mqtt_url: str) -> None:
@@ -50,7 +51,8 @@ def _forget_session(mqtt_url: str, client_id: str) -> None:
 @contextmanager
 def _worker_process(database_url: str, mqtt_url: str, client_id: str, group: str) -> Iterator[subprocess.Popen[str]]:
     env = {**os.environ, "NEARCARE_DATABASE_URL": database_url, "NEARCARE_MQTT_URL": mqtt_url,
-           "NEARCARE_MQTT_SHARED_SUBSCRIPTION": "true", "NEARCARE_INGEST_SHARE_GROUP": group,
+           "NEARCARE_MQTT_SHARED_SUBSCRIPTION": "false" if EMBEDDED_BROKER else "true",
+           "NEARCARE_INGEST_SHARE_GROUP": group,
            "NEARCARE_INGEST_BATCH_SIZE": "20", "NEARCARE_INGEST_BATCH_WAIT_MS": "20", "NEARCARE_LOG_FORMAT": "json"}
     proc = subprocess.Popen([sys.executable, "-m", "nearcare", "ingest", "run", "--client-id", client_id],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,6 +72,8 @@ def _worker_process(database_url: str, mqtt_url: str, client_id: str, group: str
             proc.wait(15)
 
 
+@pytest.mark.skipif(EMBEDDED_BROKER, reason="the embedded broker (amqtt) does not keep QoS 1 messages for a killed "
+                    "worker's session; this guarantee is Mosquitto's, which scripts/test installs where it can")
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(database_url: str, mqtt_url: str) -> None:
     _, gateway_id, _ = make_patient(database_url)
     tag = uuid.uuid4().hex[:8]
@@ -106,7 +110,8 @@ def test_a_database_outage_loses_and_doubles_nothing(database_url: str, mqtt_url
     via_proxy = urlunsplit((parts.scheme, f"{parts.username}@127.0.0.1:{proxy.port}", parts.path, "", ""))
     tag = uuid.uuid4().hex[:8]
     worker = IngestWorker(IngestConfig(via_proxy, mqtt_url, client_id=f"test-outage-{tag}",
-                                       share_group=f"outage-{tag}", batch_size=50, batch_wait_s=0.02))
+                                       share_group=f"outage-{tag}", batch_size=50, batch_wait_s=0.02,
+                                       shared_subscription=not EMBEDDED_BROKER))
     worker.start()
     try:
         assert worker.wait_subscribed(10)

@@ -40,12 +40,12 @@ def test_user_index_binds_to_the_right_patient(database_url: str) -> None:
                              headers={"X-CSRF-Token": csrf})
         assert shared.status_code == 201, shared.text
     # The spouse's assignment starts now: readings stamped after it bind by user index.
-    later = [_obs(1, 131), _obs(2, 152), _obs(None, 140)]
-    later = [o.model_copy(update={"measured_at": NOW + timedelta(seconds=5)}) for o in later]
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    later = [o.model_copy(update={"measured_at": after}) for o in (_obs(1, 131), _obs(2, 152), _obs(None, 140))]
     batch = ObservationBatch(gateway_id="kit-couple", sent_at=NOW, observations=tuple(later))
     with psycopg.connect(database_url) as conn:
         result = process(conn, [Message(topic("kit-couple", "obs"), batch.model_dump_json().encode())],
-                         now=NOW + timedelta(minutes=1))
+                         now=after + timedelta(minutes=1))
         conn.commit()
         rows = dict(conn.execute("SELECT value, patient_id FROM observations WHERE gateway_id = %s",
                                  ("kit-couple",)).fetchall())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from gateway.sim.radio import SimulatedRadio
 from ingest.consumer import IngestConfig, IngestWorker
 
 TZ = ZoneInfo("Europe/Copenhagen")
+EMBEDDED_BROKER = os.environ.get("NEARCARE_TEST_EMBEDDED") == "1"
 
 
 def make_patient(database_url: str, *, conditions: tuple[str, ...] = ("heart_failure",),
@@ -43,7 +45,10 @@ def make_patient(database_url: str, *, conditions: tuple[str, ...] = ("heart_fai
 
 
 @contextmanager
-def ingest_worker(database_url: str, mqtt_url: str, *, shared: bool = True) -> Iterator[IngestWorker]:
+def ingest_worker(database_url: str, mqtt_url: str, *, shared: bool | None = None) -> Iterator[IngestWorker]:
+    """An ingest worker on its own share group; the embedded broker has no shared subscriptions."""
+    if shared is None:
+        shared = not EMBEDDED_BROKER
     tag = uuid.uuid4().hex[:8]
     worker = IngestWorker(IngestConfig(database_url, mqtt_url, client_id=f"test-ingest-{tag}",
                                        shared_subscription=shared, share_group=f"ingest-{tag}"))
