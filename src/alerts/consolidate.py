@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from alerts.model import SEVERITY_RANK, Action, Finding, Fold, LiveAlert, Open, Update, worse
+from alerts.model import SEVERITY_RANK, Action, Finding, Fold, LiveAlert, Open, Reading, Update, worse
 
 ANY = "*"
 # (rule, code) members per group; ANY matches every measurement of that rule.
@@ -48,11 +48,28 @@ def also_entry(f: Finding) -> dict[str, object]:
             "at": f.reading.measured_at.isoformat(), "text": f.explanation.get("text")}
 
 
+_LATE = {"en": " Late data:", "da": " Forsinkede data:"}
+
+
+def _without_late(text: str, lang: str) -> tuple[str, str]:
+    """A sentence and its late-data note apart, so that a composed text says "late" once, at the end."""
+    marker = _LATE.get(lang)
+    if marker and marker in text:
+        head, _, tail = text.partition(marker)
+        return head, marker + tail
+    return text, ""
+
+
 def _text_with(text: object, extra: object) -> object:
     if not isinstance(text, dict) or not isinstance(extra, dict):
         return text
     words = {"en": " Also: ", "da": " Desuden: "}
-    return {k: f"{v}{words.get(k, ' ')}{extra.get(k, extra.get('en', ''))}" for k, v in text.items()}
+    out = {}
+    for k, v in text.items():
+        head, late = _without_late(str(v), k)
+        more, _ = _without_late(str(extra.get(k, extra.get("en", ""))), k)
+        out[k] = f"{head}{words.get(k, ' ')}{more}{late}"
+    return out
 
 
 def merged_explanation(explanation: dict[str, object], f: Finding) -> dict[str, object]:
@@ -102,9 +119,23 @@ def merge(primary: Finding, others: Sequence[Finding]) -> Finding:
                                late=primary.late or any(f.late for f in others))
 
 
-def _rank(f: Finding) -> tuple[int, int]:
+# Among a cuff's values, the one clinicians name first heads the alert.
+_CODE_ORDER = ("bp_systolic", "bp_diastolic", "pulse_rate")
+
+
+def code_rank(code: str) -> int:
+    return _CODE_ORDER.index(code) if code in _CODE_ORDER else len(_CODE_ORDER)
+
+
+def _rank(f: Finding) -> tuple[int, int, int]:
     order = _PRIMARY_ORDER.index(f.rule) if f.rule in _PRIMARY_ORDER else len(_PRIMARY_ORDER)
-    return -SEVERITY_RANK[f.severity], order
+    return -SEVERITY_RANK[f.severity], order, code_rank(f.code)
+
+
+def _same_reading(a: Reading, b: Reading) -> bool:
+    """One measurement: the same observation, or values the same device took at the same instant (a cuff's
+    systolic, diastolic and pulse are three observations of one reading)."""
+    return a.id == b.id or a.measured_at == b.measured_at
 
 
 def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
@@ -114,17 +145,20 @@ def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
     of the patient. Updates and resolutions pass through unchanged and come first."""
     out: list[Action] = [a for a in actions if not isinstance(a, Open)]
     # evidence → the live alerts holding it, including what this batch's updates add
-    holders: list[tuple[LiveAlert, set[object]]] = []
-    updated = {a.alert_id: a.finding.reading.id for a in actions if isinstance(a, Update)}
+    holders: list[tuple[LiveAlert, set[object], set[object]]] = []
+    updated = {a.alert_id: a.finding.reading for a in actions if isinstance(a, Update)}
     for alert in live:
         ev: set[object] = set(alert.evidence)
+        times: set[object] = {alert.observed_at}
         if alert.id in updated:
-            ev.add(updated[alert.id])
-        holders.append((alert, ev))
+            ev.add(updated[alert.id].id)
+            times.add(updated[alert.id].measured_at)
+        holders.append((alert, ev, times))
     pending: list[Finding] = []
     for f in sorted((a.finding for a in actions if isinstance(a, Open)), key=_rank):
-        target = next((alert for alert, ev in holders
-                       if f.reading.id in ev and related((alert.rule, alert.code), (f.rule, f.code))), None)
+        target = next((alert for alert, ev, times in holders
+                       if (f.reading.id in ev or f.reading.measured_at in times)
+                       and related((alert.rule, alert.code), (f.rule, f.code))), None)
         if target is not None:
             if (f.rule, f.code, str(f.reading.id)) not in target.folded:
                 out.append(Fold(target.id, f))
@@ -132,7 +166,7 @@ def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
         pending.append(f)
     heads: list[tuple[Finding, list[Finding]]] = []
     for f in pending:  # most severe first: it heads its group, the others fold into it
-        head = next((h for h in heads if h[0].reading.id == f.reading.id
+        head = next((h for h in heads if _same_reading(h[0].reading, f.reading)
                      and related((h[0].rule, h[0].code), (f.rule, f.code))), None)
         if head is None:
             heads.append((f, []))

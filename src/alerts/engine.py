@@ -96,7 +96,8 @@ def _thresholds(conn: psycopg.Connection, w: _Writer, conditions: tuple[str, ...
     by_code: dict[str, list[Reading]] = defaultdict(list)
     for r in new:
         by_code[r.code].append(r)
-    for code, rs in by_code.items():
+    # A cuff's systolic is seen before its diastolic, so it heads the one alert of that reading.
+    for code, rs in sorted(by_code.items(), key=lambda item: consolidate.code_rank(item[0])):
         bands = overrides.get(code) or bands_for(conditions, code)
         if bands is None:
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from tests.alerts.build import AT, reading
 SPO2 = reading("spo2", 86, AT)
 GLUCOSE = reading("glucose", 2.9, AT)
 OTHER = reading("spo2", 87, AT - timedelta(days=1))
+SYSTOLIC = reading("bp_systolic", 188, AT)
 
 
 def finding(rule: str, code: str, severity: Severity, r: Reading) -> Finding:
@@ -23,8 +24,8 @@ def finding(rule: str, code: str, severity: Severity, r: Reading) -> Finding:
 
 
 def live(alert_id: int, rule: str, code: str, severity: Severity, *evidence: uuid.UUID,
-         folded: frozenset[tuple[str, str, str]] = frozenset()) -> LiveAlert:
-    return LiveAlert(alert_id, rule, code, severity, "open", AT, evidence, folded)
+         folded: frozenset[tuple[str, str, str]] = frozenset(), observed_at: datetime = AT) -> LiveAlert:
+    return LiveAlert(alert_id, rule, code, severity, "open", observed_at, evidence, folded)
 
 
 CASES = [
@@ -50,8 +51,17 @@ CASES = [
      [finding("glucose_sustained_high", "glucose", "yellow", SPO2)], [live(7, "threshold", "spo2", "red", SPO2.id)],
      [("open", "glucose_sustained_high", "yellow", ())]),
     ("related rule but other evidence → its own alert",
-     [finding("copd_exacerbation", "", "yellow", SPO2)], [live(7, "threshold", "spo2", "red", OTHER.id)],
+     [finding("copd_exacerbation", "", "yellow", SPO2)],
+     [live(7, "threshold", "spo2", "red", OTHER.id, observed_at=OTHER.measured_at)],
      [("open", "copd_exacerbation", "yellow", ())]),
+    ("one cuff reading: diastolic red beside a live systolic alert of the same instant → fold",
+     [finding("threshold", "bp_diastolic", "red", reading("bp_diastolic", 121, AT))],
+     [live(5, "threshold", "bp_systolic", "red", SYSTOLIC.id)],
+     [("fold", 5, "threshold")]),
+    ("one cuff reading: systolic and diastolic red together → one alert",
+     [finding("threshold", "bp_systolic", "red", SYSTOLIC), finding("threshold", "bp_diastolic", "red",
+                                                                     reading("bp_diastolic", 121, AT))],
+     [], [("open", "threshold", "red", ("threshold",))]),
     ("weight: hf_weight on a reading a weight threshold alert holds → fold",
      [finding("hf_weight", "body_weight", "red", SPO2)], [live(3, "threshold", "body_weight", "yellow", SPO2.id)],
      [("fold", 3, "hf_weight")]),
