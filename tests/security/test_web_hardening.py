@@ -19,7 +19,7 @@ from clinician_ui import create_app
 from clinician_ui.ratelimit import LoginLimiter
 from tests.clinician_ui.seed import PASSWORD, World, world
 
-TEMPLATES = Path(__file__).parents[2] / "src" / "clinician_ui" / "templates"
+TEMPLATES = Path(__file__).parents[2] / "clinician_ui" / "templates"
 
 
 def _app(database_url: str, *, idle: timedelta = timedelta(minutes=30)) -> FastAPI:
