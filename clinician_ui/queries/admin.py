@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all, fetch_one
 
 # A kit is the organisation's if it owns it, or if it is (or was) with one of the organisation's patients.
 KIT_VISIBLE = f"""(g.organisation_id = %(org)s OR EXISTS (
@@ -16,14 +16,13 @@ KIT_VISIBLE = f"""(g.organisation_id = %(org)s OR EXISTS (
 
 
 async def organisations(conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT id, name, kind FROM organisations ORDER BY name")
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, "SELECT id, name, kind FROM organisations ORDER BY name")
 
 
 async def patients(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         f"""SELECT p.id, p.display_name, p.birth_year, p.conditions, p.status, n.name AS nursing_org,
                    gp.name AS gp_org, k.gateway_id
             FROM patients p JOIN organisations n ON n.id = p.nursing_org_id JOIN organisations gp ON gp.id = p.gp_org_id
@@ -31,7 +30,6 @@ async def patients(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[
             WHERE {VISIBLE} ORDER BY p.display_name, p.id""",
         {"org": org},
     )
-    return await cur.fetchall()
 
 
 async def create_patient(conn: psycopg.AsyncConnection, name: str, birth_year: int | None, nursing_org: int,
@@ -54,8 +52,8 @@ async def set_care(conn: psycopg.AsyncConnection, patient_id: int, programmes: l
 
 async def kits(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
     """The organisation's kits with the patient each is with now (if visible to the organisation)."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         f"""SELECT g.id AS gateway_id, g.label, g.online, g.last_seen_at, g.status, k.patient_id,
                    k.valid_from, p.display_name AS patient_name
             FROM gateways g
@@ -64,14 +62,12 @@ async def kits(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str,
             WHERE {KIT_VISIBLE} ORDER BY g.id""",
         {"org": org},
     )
-    return await cur.fetchall()
 
 
 async def kit(conn: psycopg.AsyncConnection, org: int | None, gateway_id: str) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(f"SELECT g.id, g.organisation_id FROM gateways g WHERE g.id = %(gw)s AND {KIT_VISIBLE}",
-                      {"org": org, "gw": gateway_id})
-    return await cur.fetchone()
+    return await fetch_one(
+        conn, f"SELECT g.id, g.organisation_id FROM gateways g WHERE g.id = %(gw)s AND {KIT_VISIBLE}",
+              {"org": org, "gw": gateway_id})
 
 
 async def gateway_exists(conn: psycopg.AsyncConnection, gateway_id: str) -> bool:
@@ -86,21 +82,19 @@ async def register_kit(conn: psycopg.AsyncConnection, gateway_id: str, label: st
 
 async def open_assignment(conn: psycopg.AsyncConnection, gateway_id: str,
                           user_index: int | None = None) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT id, patient_id, valid_from FROM kit_assignments WHERE gateway_id = %s"
-                      " AND user_index IS NOT DISTINCT FROM %s AND valid_to IS NULL FOR UPDATE",
-                      (gateway_id, user_index))
-    return await cur.fetchone()
+    return await fetch_one(
+        conn, "SELECT id, patient_id, valid_from FROM kit_assignments WHERE gateway_id = %s"
+              " AND user_index IS NOT DISTINCT FROM %s AND valid_to IS NULL FOR UPDATE",
+              (gateway_id, user_index))
 
 
 async def patient_kits(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT k.id, k.gateway_id, k.valid_from, k.valid_to, g.online, g.last_seen_at FROM kit_assignments k"
         " JOIN gateways g ON g.id = k.gateway_id WHERE k.patient_id = %s ORDER BY k.valid_from DESC",
         (patient_id,),
     )
-    return await cur.fetchall()
 
 
 async def assign_kit(conn: psycopg.AsyncConnection, gateway_id: str, patient_id: int,
@@ -134,13 +128,12 @@ WHERE {KIT_VISIBLE} AND q.received_at >= now() - make_interval(days => %(days)s)
 async def quarantine_rows(conn: psycopg.AsyncConnection, org: int | None, days: int,
                           limit: int = 200) -> list[dict[str, Any]]:
     """Quarantined messages from the organisation's kits (unknown gateways belong to no one yet)."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT q.id, q.received_at, q.topic, g.id AS gateway_id, q.reason, q.replayed_at, length(q.payload) AS size"
         + _QUARANTINE_SCOPE + " ORDER BY q.received_at DESC, q.id DESC LIMIT %(limit)s",
         {"org": org, "days": days, "limit": limit},
     )
-    return await cur.fetchall()
 
 
 async def pending_quarantine_ids(conn: psycopg.AsyncConnection, org: int | None, days: int) -> list[int]:

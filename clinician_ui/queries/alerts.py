@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all, fetch_one
 
 CHANNEL = "nearcare_alerts"
 LIVE = ("open", "acknowledged")
@@ -56,37 +56,33 @@ def to_json(row: dict[str, Any]) -> dict[str, Any]:
 
 async def list_alerts(conn: psycopg.AsyncConnection, org: int | None, statuses: Sequence[str] = LIVE,
                       limit: int = 500, severities: Sequence[str] = NURSE_SEVERITIES) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_SELECT + " AND a.status = ANY(%(statuses)s) AND a.severity = ANY(%(sev)s)" + _ORDER
-                      + " LIMIT %(limit)s",
-                      {"org": org, "statuses": list(statuses), "sev": list(severities), "limit": limit})
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, _SELECT + " AND a.status = ANY(%(statuses)s) AND a.severity = ANY(%(sev)s)" + _ORDER
+              + " LIMIT %(limit)s",
+              {"org": org, "statuses": list(statuses), "sev": list(severities), "limit": limit})
 
 
 async def patient_alerts(conn: psycopg.AsyncConnection, org: int | None, patient_id: int,
                          limit: int = 50) -> list[dict[str, Any]]:
     """Live alerts first (worst first), then the most recently closed ones."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         _SELECT + " AND a.patient_id = %(pid)s ORDER BY (a.status <> 'resolved') DESC,"
         " CASE WHEN a.status <> 'resolved' THEN (a.severity = 'red') END DESC NULLS LAST,"
         " coalesce(a.resolved_at, a.opened_at) DESC, a.id DESC LIMIT %(limit)s",
         {"org": org, "pid": patient_id, "limit": limit},
     )
-    return await cur.fetchall()
 
 
 async def get_alert(conn: psycopg.AsyncConnection, org: int | None, alert_id: int) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_SELECT + " AND a.id = %(id)s", {"org": org, "id": alert_id})
-    return await cur.fetchone()
+    return await fetch_one(
+        conn, _SELECT + " AND a.id = %(id)s", {"org": org, "id": alert_id})
 
 
 async def get_alert_unscoped(conn: psycopg.AsyncConnection, alert_id: int) -> dict[str, Any] | None:
     """For routing a notification to the right organisations; never returned to a user as is."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_BASE + " WHERE a.id = %(id)s", {"id": alert_id})
-    return await cur.fetchone()
+    return await fetch_one(
+        conn, _BASE + " WHERE a.id = %(id)s", {"id": alert_id})
 
 
 async def acknowledge(conn: psycopg.AsyncConnection, org: int | None, alert_id: int, user_id: int,

@@ -6,10 +6,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.i18n import TZ
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all
 
 LIMIT = 500
 _SCOPE = f"""(u.organisation_id = %(org)s OR EXISTS (
@@ -19,8 +19,8 @@ _SCOPE = f"""(u.organisation_id = %(org)s OR EXISTS (
 async def entries(conn: psycopg.AsyncConnection, org: int | None, *, patient_id: int | None, user_id: int | None,
                   start: date, end: date) -> list[dict[str, Any]]:
     """Newest first, between local midnights of `start` and the day after `end`."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         f"""SELECT l.id, l.at, l.action, l.patient_id, l.detail, l.user_id, u.display_name AS user_name,
                    u.role AS user_role, pt.display_name AS patient_name
             FROM audit_log l
@@ -33,18 +33,15 @@ async def entries(conn: psycopg.AsyncConnection, org: int | None, *, patient_id:
         {"org": org, "pid": patient_id, "uid": user_id, "limit": LIMIT,
          "start": datetime.combine(start, time(), TZ), "end": datetime.combine(end + timedelta(days=1), time(), TZ)},
     )
-    return await cur.fetchall()
 
 
 async def users(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT id, display_name, role FROM users WHERE organisation_id = %s ORDER BY display_name",
-                      (org,))
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, "SELECT id, display_name, role FROM users WHERE organisation_id = %s ORDER BY display_name",
+              (org,))
 
 
 async def patients(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(f"SELECT p.id, p.display_name FROM patients p WHERE {VISIBLE} ORDER BY p.display_name",
-                      {"org": org})
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, f"SELECT p.id, p.display_name FROM patients p WHERE {VISIBLE} ORDER BY p.display_name",
+              {"org": org})

@@ -5,49 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+
+from clinician_ui.queries.rows import fetch_all, fetch_one
 
 
 async def readable_patients(conn: psycopg.AsyncConnection, user_id: int) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT p.id, p.display_name, a.relation FROM patient_access a JOIN patients p ON p.id = a.patient_id"
         " WHERE a.user_id = %s AND a.revoked_at IS NULL ORDER BY a.relation = 'self' DESC, p.display_name",
         (user_id,),
     )
-    return await cur.fetchall()
 
 
 async def latest_readings(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
     """The newest reading of each measurement in the last 30 days."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT DISTINCT ON (code) code, value, unit, measured_at, source FROM observations"
         " WHERE patient_id = %s AND measured_at > now() - interval '30 days' ORDER BY code, measured_at DESC",
         (patient_id,),
     )
-    return await cur.fetchall()
 
 
 async def current_kit(conn: psycopg.AsyncConnection, patient_id: int) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_one(
+        conn,
         "SELECT g.id AS gateway_id, g.online, g.last_seen_at, g.status FROM kit_assignments k"
         " JOIN gateways g ON g.id = k.gateway_id WHERE k.patient_id = %s AND k.valid_to IS NULL",
         (patient_id,),
     )
-    return await cur.fetchone()
 
 
 async def messages(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT m.id, m.body, m.created_at, m.read_at, u.display_name AS author_name, u.role AS author_role"
         " FROM messages m JOIN users u ON u.id = m.author_id WHERE m.patient_id = %s"
         " ORDER BY m.created_at DESC, m.id DESC LIMIT %s",
         (patient_id, limit),
     )
-    return await cur.fetchall()
 
 
 async def mark_read(conn: psycopg.AsyncConnection, patient_id: int) -> None:
@@ -64,13 +61,12 @@ async def add_message(conn: psycopg.AsyncConnection, patient_id: int, author_id:
 
 
 async def relatives(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT u.id, u.display_name, u.username, a.granted_at FROM patient_access a JOIN users u ON u.id = a.user_id"
         " WHERE a.patient_id = %s AND a.relation = 'relative' AND a.revoked_at IS NULL ORDER BY a.granted_at",
         (patient_id,),
     )
-    return await cur.fetchall()
 
 
 async def grant(conn: psycopg.AsyncConnection, user_id: int, patient_id: int, relation: str, by: int) -> None:
@@ -98,10 +94,9 @@ async def username_taken(conn: psycopg.AsyncConnection, username: str) -> bool:
 
 async def access_list(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
     """Everyone who may read the patient's own page now: the patient's login and granted relatives."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT u.id, u.display_name, u.username, a.relation FROM patient_access a JOIN users u ON u.id = a.user_id"
         " WHERE a.patient_id = %s AND a.revoked_at IS NULL ORDER BY a.relation = 'self' DESC, a.granted_at",
         (patient_id,),
     )
-    return await cur.fetchall()

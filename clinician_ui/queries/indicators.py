@@ -19,9 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all
 
 TZ_NAME = "Europe/Copenhagen"
 _TZ = ZoneInfo(TZ_NAME)
@@ -152,9 +152,8 @@ class Indicators:
 
 
 async def _rows(conn: psycopg.AsyncConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(sql, params)
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, sql, params)
 
 
 async def indicators(conn: psycopg.AsyncConnection, org: int | None, start: datetime,
@@ -214,12 +213,11 @@ async def record_admission(conn: psycopg.AsyncConnection, org: int | None, patie
 
 async def recent_admissions(conn: psycopg.AsyncConnection, org: int | None,
                             limit: int = 50) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         f"""SELECT ad.id, ad.patient_id, p.display_name AS patient_name, ad.admitted_at, ad.discharged_at,
                    ad.source, ad.note, ad.recorded_at
             FROM admissions ad JOIN patients p ON p.id = ad.patient_id
             WHERE {VISIBLE} ORDER BY ad.admitted_at DESC, ad.id DESC LIMIT %(limit)s""",
         {"org": org, "limit": limit},
     )
-    return await cur.fetchall()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+
+from clinician_ui.queries.rows import fetch_all
 
 Limits = tuple[float | None, float | None, float | None, float | None]
 
@@ -23,15 +24,14 @@ def active_overrides(conn: psycopg.Connection, patient_id: int) -> dict[str, Lim
 
 
 async def history(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT o.id, o.code, o.red_low, o.yellow_low, o.yellow_high, o.red_high, o.reason, o.set_at,"
         " o.ended_at, s.display_name AS set_by_name, e.display_name AS ended_by_name"
         " FROM threshold_overrides o JOIN users s ON s.id = o.set_by LEFT JOIN users e ON e.id = o.ended_by"
         " WHERE o.patient_id = %s ORDER BY o.set_at DESC, o.id DESC",
         (patient_id,),
     )
-    return await cur.fetchall()
 
 
 async def end_active(conn: psycopg.AsyncConnection, patient_id: int, code: str, user_id: int) -> int | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all, fetch_one
 
 _SUMMARY = f"""
 SELECT p.id, p.display_name, p.birth_year, p.conditions, p.status, p.nursing_org_id, p.gp_org_id,
@@ -29,30 +29,27 @@ WHERE {VISIBLE}
 
 async def list_patients(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
     """Worst first: patients with red alerts, then yellow, then by name."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_SUMMARY + " ORDER BY open_red DESC, open_yellow DESC, p.display_name, p.id",
-                      {"org": org})
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, _SUMMARY + " ORDER BY open_red DESC, open_yellow DESC, p.display_name, p.id",
+              {"org": org})
 
 
 async def get_patient(conn: psycopg.AsyncConnection, org: int | None,
                       patient_id: int) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(_SUMMARY + " AND p.id = %(pid)s", {"org": org, "pid": patient_id})
-    return await cur.fetchone()
+    return await fetch_one(
+        conn, _SUMMARY + " AND p.id = %(pid)s", {"org": org, "pid": patient_id})
 
 
 async def observations(conn: psycopg.AsyncConnection, patient_id: int, days: int,
                        code: str | None = None) -> list[dict[str, Any]]:
     """Readings of the last `days` days, oldest first (the caller has checked access)."""
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT o.id, o.code, o.value, o.unit, o.measured_at, o.source, o.flags FROM observations o"
         " WHERE o.patient_id = %(pid)s AND o.measured_at > now() - make_interval(days => %(days)s)"
         " AND (%(code)s::text IS NULL OR o.code = %(code)s) ORDER BY o.measured_at, o.id",
         {"pid": patient_id, "days": days, "code": code},
     )
-    return await cur.fetchall()
 
 
 async def measured_codes(conn: psycopg.AsyncConnection, patient_id: int) -> list[str]:

@@ -6,14 +6,14 @@ from datetime import time
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+
+from clinician_ui.queries.rows import fetch_all
 
 
 async def plans(conn: psycopg.AsyncConnection, patient_id: int) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT code, frequency, due_by FROM measurement_plans WHERE patient_id = %s ORDER BY code",
-                      (patient_id,))
-    return await cur.fetchall()
+    return await fetch_all(
+        conn, "SELECT code, frequency, due_by FROM measurement_plans WHERE patient_id = %s ORDER BY code",
+              (patient_id,))
 
 
 async def set_plan(conn: psycopg.AsyncConnection, patient_id: int, code: str, frequency: str, due_by: time) -> None:

@@ -5,22 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all, fetch_one
 
 # Who can take an alert over: the clinicians of one's own organisation (admins handle accounts, not patients).
 ASSIGNABLE_ROLES = ("nurse", "acute_nurse", "gp")
 
 
 async def colleagues(conn: psycopg.AsyncConnection, org: int | None) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT id, display_name, role FROM users WHERE organisation_id = %s AND role = ANY(%s)"
         " ORDER BY display_name, id",
         (org, list(ASSIGNABLE_ROLES)),
     )
-    return await cur.fetchall()
 
 
 async def is_colleague(conn: psycopg.AsyncConnection, org: int | None, user_id: int) -> bool:
@@ -33,13 +32,12 @@ async def is_colleague(conn: psycopg.AsyncConnection, org: int | None, user_id: 
 
 async def live_visible(conn: psycopg.AsyncConnection, org: int | None,
                         alert_id: int) -> dict[str, Any] | None:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_one(
+        conn,
         f"SELECT a.id, a.patient_id, a.status, p.gp_org_id FROM alerts a JOIN patients p ON p.id = a.patient_id"
         f" WHERE a.id = %(id)s AND {VISIBLE} FOR UPDATE OF a",
         {"org": org, "id": alert_id},
     )
-    return await cur.fetchone()
 
 
 async def set_responsible(conn: psycopg.AsyncConnection, alert_id: int, *, kind: str, user_id: int | None,

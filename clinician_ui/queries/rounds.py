@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from clinician_ui.queries.access import VISIBLE
+from clinician_ui.queries.rows import fetch_all
 
 _PATIENTS = f"""
 WITH pts AS (
@@ -81,13 +82,12 @@ async def add_review(conn: psycopg.AsyncConnection, patient_id: int, user_id: in
 
 
 async def recent_reviews(conn: psycopg.AsyncConnection, patient_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
+    return await fetch_all(
+        conn,
         "SELECT r.reviewed_at, r.note, u.display_name AS by_name, u.id AS user_id FROM patient_reviews r"
         " JOIN users u ON u.id = r.user_id WHERE r.patient_id = %s ORDER BY r.reviewed_at DESC LIMIT %s",
         (patient_id, limit),
     )
-    return await cur.fetchall()
 
 
 async def glucose_readings(conn: psycopg.AsyncConnection, patient_id: int, days: int) -> list[tuple[datetime, float]]:
