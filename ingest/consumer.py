@@ -21,6 +21,7 @@ from paho.mqtt.properties import Properties
 
 from device_profiles.wire import TOPIC_ROOT
 from ingest import metrics
+from ingest.broker import VERSION_TOPIC, VERSION_WAIT_S, BrokerVersion, use_shared
 from ingest.pipeline import Message, process
 from ingest.settings import IngestSettings
 from ingest.store import WriteResult, quarantine
@@ -38,6 +39,8 @@ class IngestConfig:
     mqtt_url: str
     client_id: str = "nearcare-ingest-1"
     shared_subscription: bool = True
+    # Ask the broker its version first and subscribe plainly on one that loses shared sessions (ingest/broker.py).
+    check_broker: bool = True
     # None: from the settings (NEARCARE_INGEST_SHARE_GROUP, _BATCH_SIZE, _BATCH_WAIT_MS).
     share_group: str | None = None
     batch_size: int | None = None
@@ -89,6 +92,11 @@ class IngestWorker:
         self.stats = {"inserted": 0, "duplicates": 0, "quarantined": 0, "batches": 0, "messages": 0,
                       "redelivered": 0, "db_retries": 0, "reconnects": 0, "stale_acks_skipped": 0}
         self._subscribed = threading.Event()
+        self._subscribe_lock = threading.Lock()
+        self._decided: int | None = None  # the connection whose subscription is settled
+        self._data_mid: int | None = None
+        self.broker_version: BrokerVersion | None = None
+        self.shared: bool | None = None  # how this worker subscribed last; None until it has
         self.client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
@@ -101,8 +109,9 @@ class IngestWorker:
         client.on_message = self._on_message
         return client
 
-    def _topics(self) -> list[str]:
-        prefix = f"$share/{self.share_group}/" if self.config.shared_subscription else ""
+    def _topics(self, shared: bool | None = None) -> list[str]:
+        shared = self.config.shared_subscription if shared is None else shared
+        prefix = f"$share/{self.share_group}/" if shared else ""
         return [f"{prefix}{TOPIC_ROOT}/+/obs", f"{prefix}{TOPIC_ROOT}/+/status"]
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
@@ -112,7 +121,37 @@ class IngestWorker:
             self.stats["reconnects"] += 1
         log.info("ingest_connected", reason=str(reason), session_present=flags.session_present,
                  mqtt5=self.mqtt5, window=self.receive_window if self.mqtt5 else None)
-        client.subscribe([(t, 1) for t in self._topics()])
+        generation = self._generation
+        if self.config.shared_subscription and self.config.check_broker:
+            client.subscribe(VERSION_TOPIC, qos=0)  # retained: the answer comes at once
+            timer = threading.Timer(VERSION_WAIT_S, self._settle_subscription, (generation, None))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._settle_subscription(generation, None)
+
+    def _settle_subscription(self, generation: int, version: BrokerVersion | None) -> None:
+        """Subscribe once per connection, shared or plain, and drop the other form a former run may have left."""
+        with self._subscribe_lock:
+            if generation != self._generation or self._decided == generation:
+                return
+            self._decided = generation
+            if version is not None:
+                self.broker_version = version
+            shared = use_shared(self.config.shared_subscription, self.broker_version)
+            if shared != self.config.shared_subscription and self.shared is not False:
+                log.error("ingest_shared_subscription_unsafe", broker=self.broker_version.text
+                          if self.broker_version else None, subscribing="plain",
+                          why="this broker loses a durable shared subscription's messages across a restart; "
+                              "every worker now gets every reading (stored once); upgrade to Mosquitto >= 2.0.12")
+            self.shared = shared
+            metrics.SHARED_SUBSCRIPTION.set(1 if shared else 0)
+            _, self._data_mid = self.client.subscribe([(t, 1) for t in self._topics(shared)])
+            stale = self._topics(not shared) if self.config.shared_subscription else []
+            if self.config.shared_subscription and self.config.check_broker:
+                stale.append(VERSION_TOPIC)
+            if stale:
+                self.client.unsubscribe(stale)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
                        properties: object) -> None:
@@ -123,10 +162,16 @@ class IngestWorker:
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: object,
                       properties: object) -> None:
-        log.info("ingest_subscribed", topics=self._topics())
+        with self._subscribe_lock:
+            if mid != self._data_mid:
+                return
+        log.info("ingest_subscribed", topics=self._topics(self.shared))
         self._subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        if msg.topic == VERSION_TOPIC:
+            self._settle_subscription(self._generation, BrokerVersion.parse(bytes(msg.payload)))
+            return
         # Never blocks: the broker's in-flight window bounds what is unacknowledged here.
         self._inbox.put((self._generation, msg))
 

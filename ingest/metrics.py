@@ -10,6 +10,8 @@ BATCH_SECONDS = Histogram("nearcare_ingest_batch_seconds", "Time to validate and
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 DB_RETRIES = Counter("nearcare_ingest_db_retries_total", "Batches held back because the database failed")
 WAITING = Gauge("nearcare_ingest_waiting_messages", "Messages received but not yet committed")
+SHARED_SUBSCRIPTION = Gauge("nearcare_ingest_shared_subscription",
+                            "1: workers share the load ($share); 0: plain subscription (broker unsafe for sharing)")
 LAST_COMMIT = Gauge("nearcare_ingest_last_commit_timestamp_seconds", "When the last batch was committed")
 
 

@@ -101,9 +101,9 @@ def ingest_run(
         from nearcare.stack import open_endpoints
 
         ends = open_endpoints(settings, stack)
-        shared = settings.mqtt_shared_subscription and not ends.embedded_broker
+        shared, check = settings.ingest_subscription(ends.embedded_broker)
         worker = IngestWorker(IngestConfig(ends.database_url, ends.mqtt_url, client_id=client_id,
-                                           shared_subscription=shared))
+                                           shared_subscription=shared, check_broker=check))
         worker.start()
         stack.callback(worker.stop)
         _wait_for_signal()

@@ -70,8 +70,9 @@ def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 
                 logins = seed.seed(conn, patients, history_days)
                 seed.save_logins(logins_file, logins)
         logins = seed.read_logins(logins_file)
-        shared = settings.mqtt_shared_subscription and not ends.embedded_broker
-        ingest = IngestWorker(IngestConfig(ends.database_url, ends.mqtt_url, shared_subscription=shared))
+        shared, check = settings.ingest_subscription(ends.embedded_broker)
+        ingest = IngestWorker(IngestConfig(ends.database_url, ends.mqtt_url, shared_subscription=shared,
+                                           check_broker=check))
         ingest.start()
         stack.callback(ingest.stop)
         alerts = AlertWorker(ends.database_url)

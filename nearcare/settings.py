@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,9 +19,23 @@ class Settings(BaseSettings):
     http_port: int = 8000
     timezone: str = "Europe/Copenhagen"
     secure_cookies: bool = False  # set true behind HTTPS in production
-    mqtt_shared_subscription: bool = True  # $share/ingest/…; the embedded broker does not support it
+    # Ingest workers share $share/ingest/…: "auto" unless the broker is one known to lose a durable shared
+    # subscription's messages across a restart (ingest/broker.py), "always", or "off". Never on the embedded broker.
+    mqtt_shared_subscription: Literal["auto", "always", "off"] = "auto"
     ingest_workers: int = 1
     log_format: Literal["console", "json"] = "console"
+
+    @field_validator("mqtt_shared_subscription", mode="before")
+    @classmethod
+    def _boolean_spelling(cls, value: object) -> object:
+        # The setting used to be a boolean: true means share where it is safe, false means never.
+        text = str(value).strip().lower()
+        return {"true": "auto", "1": "auto", "yes": "auto", "false": "off", "0": "off", "no": "off"}.get(text, text)
+
+    def ingest_subscription(self, embedded_broker: bool) -> tuple[bool, bool]:
+        """(share the load, ask the broker's version first) for an ingest worker."""
+        shared = self.mqtt_shared_subscription != "off" and not embedded_broker
+        return shared, self.mqtt_shared_subscription == "auto"
 
 
 def load() -> Settings:
