@@ -19,7 +19,8 @@ ROLES: tuple[str, ...] = ("nurse", "acute_nurse", "gp", "admin", "patient", "rel
 CLINICAL_ROLES: frozenset[str] = frozenset({"nurse", "acute_nurse", "gp", "admin"})
 # A patient, or a relative the patient has granted: they see the patient's own page and nothing else.
 HOME_ROLES: frozenset[str] = frozenset({"patient", "relative"})
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = timedelta(hours=12)  # from sign-in, whatever the activity
+IDLE_TIMEOUT = timedelta(minutes=30)  # without a request; each request moves the end on by this much
 
 
 @dataclass(frozen=True)
@@ -81,29 +82,43 @@ async def authenticate(conn: psycopg.AsyncConnection, username: str, password: s
     return _user(row) if ok and row else None
 
 
-async def start_session(conn: psycopg.AsyncConnection, user_id: int) -> tuple[str, str]:
-    """A new session for the user: (cookie token, csrf token)."""
+async def start_session(conn: psycopg.AsyncConnection, user_id: int,
+                        idle: timedelta = IDLE_TIMEOUT) -> tuple[str, str]:
+    """A new session for the user, on the idle clock: (cookie token, csrf token)."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     await conn.execute(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES (%s, %s, %s, now() + %s)",
-        (token_hash(token), user_id, csrf, SESSION_LIFETIME),
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)"
+        " VALUES (%s, %s, %s, now() + least(%s::interval, %s::interval))",
+        (token_hash(token), user_id, csrf, SESSION_LIFETIME, idle),
     )
     # Sweep expired sessions now and then rather than in a separate job.
     await conn.execute("DELETE FROM sessions WHERE user_id = %s AND expires_at < now()", (user_id,))
     return token, csrf
 
 
-async def load_session(conn: psycopg.AsyncConnection, token: str | None) -> Session | None:
+async def load_session(conn: psycopg.AsyncConnection, token: str | None, *,
+                       idle: timedelta | None = IDLE_TIMEOUT) -> Session | None:
+    """The live session of this token. A request is activity: the session's end moves to ``idle`` from now,
+    never past its absolute lifetime, in the same statement. ``idle=None`` only looks (a websocket keepalive is
+    not the user doing something)."""
     if not token:
         return None
     digest = token_hash(token)
     cur = conn.cursor(row_factory=dict_row)
-    await cur.execute(
-        f"SELECT {_USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.token_hash = %s AND s.expires_at > now()",
-        (digest,),
-    )
+    if idle is None:
+        await cur.execute(
+            f"SELECT {_USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id"
+            " WHERE s.token_hash = %s AND s.expires_at > now()",
+            (digest,),
+        )
+    else:
+        await cur.execute(
+            f"UPDATE sessions s SET expires_at = least(s.created_at + %s, now() + %s) FROM users u"
+            f" WHERE u.id = s.user_id AND s.token_hash = %s AND s.expires_at > now()"
+            f" RETURNING {_USER_COLUMNS}, s.csrf_token",
+            (SESSION_LIFETIME, idle, digest),
+        )
     row = await cur.fetchone()
     if row is None:
         return None

@@ -14,11 +14,11 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clinician_ui import live, metrics
+from clinician_ui.accounts import IDLE_TIMEOUT
 from clinician_ui.errors import Conflict, LoginRequired, NotFound
-from clinician_ui.hardening import IDLE_TIMEOUT, Hardening
+from clinician_ui.hardening import Hardening
 from clinician_ui.i18n import pick_locale, t
 from clinician_ui.ratelimit import LoginLimiter
 from clinician_ui.routes import (
@@ -40,38 +40,6 @@ from clinician_ui.routes import fhir as fhir_routes
 from clinician_ui.templating import render
 
 log = structlog.get_logger("clinician_ui")
-
-CSP = ("default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'")
-_SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
-
-
-class SecurityHeaders:
-    """CSP and friends on every response; patient data is never cached (static files may be)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith("/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", [])) + _SECURITY_HEADERS
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
@@ -137,9 +105,9 @@ def create_app(database_url: str, *, secure_cookies: bool = True, idle_timeout: 
 
     app = FastAPI(title="nearcare clinician", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.secure_cookies = secure_cookies
+    app.state.idle_timeout = idle_timeout
     app.state.limiter = LoginLimiter()
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(Hardening, hsts=secure_cookies, idle=idle_timeout)
+    app.add_middleware(Hardening, hsts=secure_cookies)
     metrics.instrument(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(api.router)

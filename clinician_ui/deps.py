@@ -30,7 +30,7 @@ DbConn = Annotated[psycopg.AsyncConnection, Depends(_connection, scope="function
 
 
 async def _session(request: Request, conn: DbConn) -> Session:
-    session = await load_session(conn, request.cookies.get(SESSION_COOKIE))
+    session = await load_session(conn, request.cookies.get(SESSION_COOKIE), idle=request.app.state.idle_timeout)
     if session is None:
         raise LoginRequired()
     if session.user.role not in CLINICAL_ROLES:
@@ -85,7 +85,7 @@ AdminCsrfSession = Annotated[Session, Depends(_admin_csrf)]
 
 async def _home_session(request: Request, conn: DbConn) -> Session:
     """A patient or relative: the patient view only."""
-    session = await load_session(conn, request.cookies.get(SESSION_COOKIE))
+    session = await load_session(conn, request.cookies.get(SESSION_COOKIE), idle=request.app.state.idle_timeout)
     if session is None:
         raise LoginRequired()
     if session.user.role not in HOME_ROLES:

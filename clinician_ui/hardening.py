@@ -1,37 +1,28 @@
-"""Security middleware beside SecurityHeaders: HSTS and browser isolation headers, idle session expiry, and
-refusal of NUL characters (PostgreSQL text cannot hold them: they would end as a server error, not a 400).
+"""The web app's one security middleware: response headers (a content security policy without inline
+script, no caching of patient data, browser isolation, HSTS behind HTTPS) and refusal of NUL characters
+(PostgreSQL text cannot hold them: they would end as a server error, not a 400).
 
-Mount outermost: ``app.add_middleware(Hardening, hsts=secure_cookies)`` after the other middleware.
-A session ends after ``idle`` without a request, and in any case ``SESSION_LIFETIME`` after sign-in: each
-request moves ``sessions.expires_at`` to ``min(created_at + lifetime, now + idle)``.
+Session expiry is not here: ``accounts.load_session`` moves a session's end on in the statement that reads it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
-from typing import Any
 
-import structlog
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinician_ui.accounts import SESSION_LIFETIME, token_hash
-from clinician_ui.deps import SESSION_COOKIE
-
-log = structlog.get_logger(__name__)
-
-IDLE_TIMEOUT = timedelta(minutes=30)
+CSP = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 HSTS = b"max-age=31536000; includeSubDomains"
-_ISOLATION_HEADERS = [
+_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), bluetooth=()"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
-_SLIDE = ("UPDATE sessions SET expires_at = least(created_at + %s, now() + %s)"
-          " WHERE token_hash = %s AND expires_at > now()")
-
 
 # An escaped NUL in JSON (an odd number of backslashes before u0000), or a percent-encoded one in a form or URL.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -52,40 +43,12 @@ def _header(scope: Scope, name: bytes) -> str:
     return ""
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"cookie":
-            return cookie_parser(value.decode("latin-1")).get(name)
-    return None
-
-
-def _new_session_token(message: Message) -> str | None:
-    """The session token this response sets, if it signs someone in."""
-    prefix = f"{SESSION_COOKIE}=".encode()
-    for key, value in message.get("headers", ()):
-        if key == b"set-cookie" and value.startswith(prefix):
-            token = value[len(prefix):].split(b";", 1)[0].strip(b'"')
-            return token.decode("latin-1") or None
-    return None
-
-
 class Hardening:
-    def __init__(self, app: ASGIApp, *, hsts: bool = True, idle: timedelta = IDLE_TIMEOUT,
-                 lifetime: timedelta = SESSION_LIFETIME) -> None:
+    """Mount outermost: ``app.add_middleware(Hardening, hsts=secure_cookies)`` after the other middleware."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = True) -> None:
         self.app = app
         self.hsts = hsts
-        self.idle = idle
-        self.lifetime = lifetime
-
-    async def _slide(self, scope: Scope, token: str) -> None:
-        pool: Any = getattr(getattr(scope.get("app"), "state", None), "pool", None)
-        if pool is None:
-            return
-        try:
-            async with pool.connection() as conn:
-                await conn.execute(_SLIDE, (self.lifetime, self.idle, token_hash(token)))
-        except Exception as exc:  # the request itself will meet the same database and say so
-            log.warning("session_slide_failed", error=type(exc).__name__)
 
     async def _nul_check(self, scope: Scope, receive: Receive) -> tuple[bool, Receive]:
         """Whether the URL or a JSON/form body carries a NUL; the body is read here and handed on unchanged."""
@@ -128,25 +91,19 @@ class Hardening:
                                         (b"content-length", str(len(_NUL_REFUSED)).encode())]})
                 await send({"type": "http.response.body", "body": _NUL_REFUSED})
                 return
-        static = scope["path"].startswith("/static/")
-        token = None if static else _cookie(scope, SESSION_COOKIE)
-        if token:
-            # Before the handler: an idle session has already lapsed and stays lapsed; a live one moves on.
-            await self._slide(scope, token)
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
+        static = scope["path"].startswith("/static/")
 
         async def send_hardened(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", [])) + _ISOLATION_HEADERS
+                headers = list(message.get("headers", [])) + _HEADERS
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))  # patient data stays out of caches
                 if self.hsts:
                     headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers
-                new = _new_session_token(message)
-                if new:
-                    # A fresh session starts on the idle clock, not on the full lifetime.
-                    await self._slide(scope, new)
             await send(message)
 
         await self.app(scope, receive, send_hardened)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import psycopg
 from fastapi import Response
 
-from clinician_ui.accounts import SESSION_LIFETIME, User, authenticate, end_session, start_session
+from clinician_ui.accounts import IDLE_TIMEOUT, SESSION_LIFETIME, User, authenticate, end_session, start_session
 from clinician_ui.deps import SESSION_COOKIE
 from clinician_ui.queries.audit import record
 from clinician_ui.ratelimit import LoginLimiter
@@ -31,7 +32,7 @@ class SignedIn:
 
 
 async def sign_in(conn: psycopg.AsyncConnection, limiter: LoginLimiter, username: str, password: str,
-                  ip: str) -> SignedIn | None:
+                  ip: str, *, idle: timedelta = IDLE_TIMEOUT) -> SignedIn | None:
     """A new session, or None for wrong credentials; raises Throttled after too many failures."""
     wait = limiter.retry_after(username, ip)
     if wait > 0:
@@ -43,7 +44,7 @@ async def sign_in(conn: psycopg.AsyncConnection, limiter: LoginLimiter, username
         await record(conn, None, "login.failed", None, {"username": username[:100], "ip": ip})
         return None
     limiter.succeeded(username, ip)
-    token, csrf = await start_session(conn, user.id)
+    token, csrf = await start_session(conn, user.id, idle)
     await record(conn, user.id, "login", None, {"ip": ip})
     return SignedIn(user=user, token=token, csrf_token=csrf)
 

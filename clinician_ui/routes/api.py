@@ -43,7 +43,7 @@ def _client_ip(request: Request) -> str:
 async def create_session(body: LoginIn, request: Request, conn: DbConn) -> JSONResponse:
     try:
         signed = await sign_in(conn, request.app.state.limiter, body.username, body.password,
-                               _client_ip(request))
+                               _client_ip(request), idle=request.app.state.idle_timeout)
     except Throttled as exc:
         return JSONResponse({"detail": f"Too many failed attempts; try again in {exc.minutes} min"},
                             status_code=429, headers={"Retry-After": str(int(exc.retry_after_s) + 1)})

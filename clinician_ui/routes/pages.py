@@ -68,7 +68,8 @@ async def login_submit(request: Request, conn: DbConn, username: Annotated[str, 
                            error=t(locale, "login_missing"))
     ip = request.client.host if request.client else "unknown"
     try:
-        signed = await sign_in(conn, request.app.state.limiter, username.strip(), password, ip)
+        signed = await sign_in(conn, request.app.state.limiter, username.strip(), password, ip,
+                               idle=request.app.state.idle_timeout)
     except Throttled as exc:
         return _login_page(request, locale, next_url=next_url, username=username, status_code=429,
                            error=t(locale, "login_throttled", minutes=exc.minutes))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
@@ -26,9 +27,10 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == websocket.headers.get("host")
 
 
-async def _session(pool: AsyncConnectionPool, token: str | None) -> Session | None:
+async def _session(pool: AsyncConnectionPool, token: str | None, idle: timedelta | None) -> Session | None:
+    """Opening the socket is activity (it comes with a page); a keepalive only checks (``idle`` None)."""
     async with pool.connection() as conn:
-        session = await load_session(conn, token)
+        session = await load_session(conn, token, idle=idle)
     return session if session and session.user.role in CLINICAL_ROLES else None
 
 
@@ -47,7 +49,7 @@ async def _send(websocket: WebSocket, client: Client, pool: AsyncConnectionPool,
             message = await asyncio.wait_for(client.queue.get(), timeout=KEEPALIVE_S)
         except TimeoutError:
             # Keeps proxies from closing an idle socket, and ends it once the session has expired.
-            if await _session(pool, token) is None:
+            if await _session(pool, token, None) is None:
                 return
             message = {"type": "ping"}
         if Client.is_close(message):
@@ -60,7 +62,7 @@ async def alerts_socket(websocket: WebSocket) -> None:
     pool: AsyncConnectionPool = websocket.app.state.pool
     hub: Hub = websocket.app.state.hub
     token = websocket.cookies.get(SESSION_COOKIE)
-    session = await _session(pool, token) if _same_origin(websocket) else None
+    session = await _session(pool, token, websocket.app.state.idle_timeout) if _same_origin(websocket) else None
     if session is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return

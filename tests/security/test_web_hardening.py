@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from structlog.testing import capture_logs
 
 from clinician_ui import create_app
+from clinician_ui.accounts import load_session, start_session
 from clinician_ui.ratelimit import LoginLimiter
 from tests.clinician_ui.seed import PASSWORD, World, world
 
@@ -156,6 +158,32 @@ def test_a_session_ends_at_its_absolute_lifetime_despite_activity(database_url: 
         assert _expires_in(database_url) <= 2.0
         time.sleep(2.2)
         assert c.get("/api/alerts").status_code == 401
+
+
+def test_reading_a_session_moves_its_end_but_a_keepalive_check_does_not(database_url: str, seeded: World) -> None:
+    """The slide happens in the statement that reads the session; ``idle=None`` (the websocket keepalive) only
+    looks, so an open alert screen nobody touches still times out."""
+
+    async def run() -> tuple[float, float, float]:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            cur = await conn.execute("SELECT id FROM users WHERE username = %s", (seeded.nurse,))
+            row = await cur.fetchone()
+            assert row is not None
+            token, _ = await start_session(conn, row[0], timedelta(seconds=60))
+            await conn.execute("UPDATE sessions SET expires_at = now() + interval '10 seconds'")
+            assert await load_session(conn, token, idle=None) is not None
+            looked = _expires_in(database_url)
+            assert await load_session(conn, token, idle=timedelta(seconds=60)) is not None
+            used = _expires_in(database_url)
+            await conn.execute("UPDATE sessions SET expires_at = now() - interval '1 second'")
+            gone = await load_session(conn, token, idle=timedelta(seconds=60))
+            assert gone is None  # a lapsed session is not revived by the slide
+            return looked, used, _expires_in(database_url)
+
+    looked, used, after = asyncio.run(run())
+    assert looked <= 10.0
+    assert 59.0 < used <= 60.0
+    assert after < 0
 
 
 # --- personal data -----------------------------------------------------------------------------------------
