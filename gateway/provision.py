@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import structlog
 
+from device_profiles.endpoint import BrokerEndpoint, EndpointError
 from device_profiles.wire import TOPIC_ROOT
 
 log = structlog.get_logger(__name__)
@@ -196,8 +197,13 @@ def kit_url(broker_url: str, gateway_id: str, password: str) -> str:
     parts = urlsplit(broker_url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise ProvisionError(f"broker URL {broker_url!r} must be mqtt://host:port or mqtts://host:port")
+    try:
+        BrokerEndpoint.parse(broker_url)
+    except EndpointError as exc:
+        raise ProvisionError(str(exc)) from None
     port = f":{parts.port}" if parts.port else ""
-    return urlunsplit((parts.scheme, f"{gateway_id}:{password}@{parts.hostname}{port}", "", "", ""))
+    # The query (?cafile=…) goes to the kit too: it says which CA the kit trusts.
+    return urlunsplit((parts.scheme, f"{gateway_id}:{password}@{parts.hostname}{port}", "", parts.query, ""))
 
 
 def kit_file_text(creds: Credentials) -> str:

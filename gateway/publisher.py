@@ -9,13 +9,13 @@ import json
 import threading
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import structlog
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from device_profiles.endpoint import BrokerEndpoint
 from device_profiles.wire import GatewayStatus, topic
 from gateway.outbox import Outbox
 
@@ -33,15 +33,14 @@ class Publisher:
         self.software = software
         self.published = 0
         self.last_upload: datetime | None = None
-        parts = urlsplit(mqtt_url)
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+        broker = BrokerEndpoint.parse(mqtt_url)
+        self._host, self._port = broker.host, broker.port
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"gw-{gateway_id}", clean_session=True,
                              protocol=mqtt.MQTTv311)
-        if parts.username:
-            client.username_pw_set(parts.username, parts.password)
-        if parts.scheme == "mqtts":
-            client.tls_set()
+        if broker.username:
+            client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            client.tls_set(ca_certs=broker.cafile)  # the broker's certificate is always checked
         client.will_set(topic(gateway_id, "status"), self._status(online=False), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=60)
         client.on_connect = self._on_connect

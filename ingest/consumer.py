@@ -10,7 +10,6 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -19,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from device_profiles.endpoint import BrokerEndpoint
 from device_profiles.wire import TOPIC_ROOT
 from ingest import metrics
 from ingest.broker import VERSION_TOPIC, VERSION_WAIT_S, BrokerVersion, use_shared
@@ -54,19 +54,19 @@ class IngestConfig:
 
 def mqtt_client(mqtt_url: str, client_id: str, *, clean: bool, mqtt5: bool = False
                 ) -> tuple[mqtt.Client, str, int]:
-    parts = urlsplit(mqtt_url)
+    broker = BrokerEndpoint.parse(mqtt_url)
     if mqtt5:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     else:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=clean,
                              protocol=mqtt.MQTTv311)
-    if parts.username:
-        client.username_pw_set(parts.username, parts.password)
-    if parts.scheme == "mqtts":
-        client.tls_set()
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        client.tls_set(ca_certs=broker.cafile)  # the broker's certificate is always checked
     # paho reconnects by itself, doubling the wait from 0.5 s up to 30 s while the broker is away.
     client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client, parts.hostname or "127.0.0.1", parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+    return client, broker.host, broker.port
 
 
 def _is_connection_error(exc: psycopg.Error) -> bool:

@@ -31,7 +31,8 @@ def require_mosquitto() -> None:
 
 class PrivateMosquitto:
     def __init__(self, workdir: Path, *, passwd: Path | None = None, acl: Path | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, tls: tuple[Path, Path] | None = None) -> None:
+        """``tls``: (certificate chain, key) for a second listener that speaks TLS only (``tls_port``)."""
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -50,17 +51,29 @@ class PrivateMosquitto:
             lines.append("allow_anonymous true")
         if acl is not None:
             lines.append(f"acl_file {acl}")
+        self.tls_port: int | None = None
+        if tls is not None:
+            self.tls_port = free_port()
+            chain, key = tls
+            lines += [f"listener {self.tls_port} 127.0.0.1", f"certfile {chain}", f"keyfile {key}",
+                      "tls_version tlsv1.2"]
         self.config.write_text("\n".join(lines) + "\n")
 
     def url(self, user: str | None = None, password: str | None = None) -> str:
         auth = f"{user}:{password}@" if user else ""
         return f"mqtt://{auth}127.0.0.1:{self.port}"
 
+    def tls_url(self, user: str | None = None, password: str | None = None, cafile: Path | None = None) -> str:
+        assert self.tls_port is not None, "started without tls"
+        auth = f"{user}:{password}@" if user else ""
+        query = f"?cafile={cafile}" if cafile else ""
+        return f"mqtts://{auth}localhost:{self.tls_port}{query}"
+
     def start(self) -> None:
         self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
-        while not is_listening("127.0.0.1", self.port, 0.2):
+        while not all(is_listening("127.0.0.1", p, 0.2) for p in (self.port, self.tls_port) if p):
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode() if self.proc.stderr else ""
                 raise RuntimeError(f"mosquitto exited: {err}")
