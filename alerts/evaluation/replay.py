@@ -84,9 +84,13 @@ def _rule_of_thumb(ctx: Context, new: Sequence[Reading]) -> list[Finding]:
     return [Finding("guideline_hf", "body_weight", "red", gain.end.reading, {})] if gain else []
 
 
+# The comparator keeps the 3-day re-arm it has always been scored with (our weight rule's was 3 days until it
+# took the personal trend and a 7-day re-arm): changing it would move the baseline we are measured against.
+GUIDELINE_HF_REARM_DAYS = 3
+
 # The plain guideline rules each condition is compared with.
 GUIDELINE: dict[str, tuple[ReplayRule, ...]] = {
-    "heart_failure": (ReplayRule("guideline_hf", ("body_weight",), _rule_of_thumb, hf_weight.SPEC.rearm.days),),
+    "heart_failure": (ReplayRule("guideline_hf", ("body_weight",), _rule_of_thumb, GUIDELINE_HF_REARM_DAYS),),
     "copd": (ReplayRule("guideline_copd", ("spo2",), _plain("guideline_copd", "spo2", lambda v: v < 88)),),
     "diabetes": (ReplayRule("guideline_dm", ("glucose",),
                             _plain("guideline_dm", "glucose", lambda v: v < 3.9 or v > 13.9)),),

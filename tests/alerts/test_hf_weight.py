@@ -1,13 +1,15 @@
-"""Table of cases for the heart-failure weight rule: rule of thumb, personal noise guard, MACD trend."""
+"""Table of cases for the heart-failure weight rule: the rule of thumb (more than 2 kg in 3 days, above noise and
+above usual) is red; otherwise the personal trend detector (tests/alerts/test_hf_trend.py) may give yellow."""
 
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 import pytest
 
 from alerts.rules import hf_weight
-from tests.alerts.build import ctx, daily_series
+from tests.alerts.build import AT, ctx, daily_series
 
 
 def _steady(n: int, base: float = 80.0, sd: float = 0.2, seed: int = 1) -> list[float]:
@@ -20,10 +22,14 @@ CASES = [
     ("flat", _steady(30), None, None),
     ("too little data", [80.0], None, None),
     ("2.1 kg in 3 days", [*_steady(27), 80.0, 81.0, 82.1], "red", "gain_3d"),
-    ("2.0 kg: not the rule of thumb, but a trend", [*_steady(27, sd=0.05), 80.0, 81.0, 82.0], "yellow", "macd"),
-    ("gain 4 days ago does not count", [*_steady(26, sd=0.05), 80.0, 82.5, 82.5, 82.5, 82.5], "yellow", "macd"),
-    ("slow 2 kg over 8 days", [*_steady(30, sd=0.15), *[80 + 0.25 * i for i in range(1, 9)]], "yellow", "macd"),
-    ("steady trend not yet enough days", [80 + 0.25 * i for i in range(8)], None, None),
+    ("2.1 kg in 3 days, short history: plain rule of thumb", [80.0, 81.0, 82.1], "red", "gain_3d"),
+    ("exactly 2.0 kg, one morning above usual: neither rule of thumb nor trend yet",
+     [*_steady(27, sd=0.05), 80.0, 81.0, 82.0], None, None),
+    ("gain 4 days ago: not the rule of thumb, but held above usual", [*_steady(26, sd=0.05), 80.0, 82.5, 82.5, 82.5,
+                                                                      82.5], "yellow", "personal_trend"),
+    ("slow 2 kg over 8 days", [*_steady(30, sd=0.15), *[80 + 0.25 * i for i in range(1, 9)]], "yellow",
+     "personal_trend"),
+    ("2.2 kg above one light morning, not above usual", [*_steady(27, sd=0.05), 78.4, 79.6, 80.6], None, None),
     ("weight falling", [*_steady(25), 79.0, 78.0, 77.0], None, None),
 ]
 
@@ -47,12 +53,10 @@ def test_noisy_patient_needs_more_than_two_kg() -> None:
 
 def test_old_weighing_gives_no_verdict_today() -> None:
     weights = daily_series("body_weight", [*_steady(27), 80.0, 81.0, 82.1])
-    from datetime import timedelta
-
-    from tests.alerts.build import AT
     assert hf_weight.evaluate(ctx(weights, at=AT + timedelta(days=2))) == []
 
 
 def test_explanation_is_plain() -> None:
     found = hf_weight.evaluate(ctx(daily_series("body_weight", [*_steady(27, sd=0.0), 80.0, 81.0, 82.5])))
     assert found[0].explanation["text"]["en"].startswith("Weight up 2.5 kg in 3 days")  # type: ignore[index]
+    assert found[0].explanation["baseline"]["usual_kg"] == 80.0  # type: ignore[index]
