@@ -28,22 +28,40 @@ class PatientContext:
     status: str
 
 
+# A queue row holds the readings of one patient from one ingest batch, so a row limit alone would not bound the
+# readings taken. `head` counts, without locking, how many rows at the head of the queue make up `limit`
+# readings; that many unlocked rows are locked (rows other workers hold are skipped); of those, rows are taken
+# while fewer than `limit` readings precede them, so at least one row always goes and at most one row's worth
+# beyond `limit`.
+_CLAIM = """
+WITH head AS (
+    SELECT count(*) AS n FROM (
+        SELECT sum(cardinality(observation_ids)) OVER (ORDER BY id) - cardinality(observation_ids) AS before
+        FROM (SELECT id, observation_ids FROM alert_queue ORDER BY id LIMIT %(limit)s) AS h
+    ) AS s WHERE before < %(limit)s
+), locked AS (
+    SELECT id, cardinality(observation_ids) AS n FROM alert_queue ORDER BY id
+    FOR UPDATE SKIP LOCKED LIMIT (SELECT n FROM head)
+), taken AS (
+    SELECT id FROM (SELECT id, sum(n) OVER (ORDER BY id) - n AS before FROM locked) AS s WHERE before < %(limit)s
+)
+DELETE FROM alert_queue AS q USING taken WHERE q.id = taken.id RETURNING q.id, q.patient_id, q.observation_ids
+"""
+
+
 def claim(conn: psycopg.Connection, limit: int = 1000) -> dict[int, list[uuid.UUID]]:
-    """Take queued observations (other workers skip them); rolled back with the caller's transaction."""
-    rows = conn.execute(
-        "DELETE FROM alert_queue WHERE id IN ("
-        " SELECT id FROM alert_queue ORDER BY id FOR UPDATE SKIP LOCKED LIMIT %s)"
-        " RETURNING patient_id, observation_id",
-        (limit,),
-    ).fetchall()
+    """Take about ``limit`` queued readings, by patient, in queue order (other workers skip them); rolled back
+    with the caller's transaction."""
+    rows = conn.execute(_CLAIM, {"limit": limit}).fetchall()
     by_patient: dict[int, list[uuid.UUID]] = defaultdict(list)
-    for patient_id, obs_id in rows:
-        by_patient[patient_id].append(obs_id)
+    for _, patient_id, obs_ids in sorted(rows):
+        by_patient[patient_id].extend(obs_ids)
     return dict(by_patient)
 
 
 def queue_depth(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM alert_queue").fetchone()
+    """Readings waiting for the alert core (not queue rows: a row holds a batch's readings of one patient)."""
+    row = conn.execute("SELECT coalesce(sum(cardinality(observation_ids)), 0) FROM alert_queue").fetchone()
     conn.commit()
     return int(row[0]) if row else 0
 

@@ -85,7 +85,8 @@ async def store(conn: psycopg.AsyncConnection, user: User, patient_id: int, read
     )
     if await cur.fetchone() is None:
         return False
-    await conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient_id, obs_id))
+    await conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)",
+                       (patient_id, [obs_id]))
     # Wakes the alert core now rather than at its next poll (delivered at commit).
     await conn.execute("SELECT pg_notify('nearcare_observations', %s)", (json.dumps({"n": 1}),))
     await record(conn, user.id, "observation.manual", patient_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import select
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
@@ -29,6 +31,10 @@ _NAMESPACE = uuid.UUID("0b3c6a5e-51d4-4c52-9a0e-62656e636821")
 _STAMP = b"__PUBLISHED_AT__"
 _BASE = datetime(2026, 1, 1, tzinfo=UTC)
 CODE, UNIT, PROFILE = "8867-4", "/min", "bench_pulse"
+
+# The ingest workers notify this channel at each commit with the rows inserted ({"n": …}); see ingest.store.
+COMMIT_CHANNEL = "nearcare_observations"
+_CHECK_EVERY = 50  # messages between looks at what is committed and at the broker's acknowledgements
 
 COLUMNS = ("id", "patient_id", "code", "value", "unit", "measured_at", "received_at", "gateway_id", "device_id",
            "device_profile", "user_index", "source", "flags")
@@ -84,51 +90,104 @@ def _host_port(mqtt_url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 1883
 
 
-def _committed(conn: psycopg.Connection, sql: str) -> int:
-    row = conn.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+class _Committed:
+    """Readings committed since the publisher started: the ingest workers' commit notifications (each carries
+    the rows it inserted; nothing to scan), or a count query for consumers that do not notify."""
+
+    def __init__(self, conn: psycopg.Connection, count_sql: str | None) -> None:
+        self._conn = conn
+        self._sql = count_sql
+        if count_sql is None:
+            conn.execute(f"LISTEN {COMMIT_CHANNEL}")
+            self._seen = 0
+        else:
+            self._baseline = self._count()
+
+    def _count(self) -> int:
+        row = self._conn.execute(self._sql or "SELECT 0").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def readings(self) -> int:
+        if self._sql is not None:
+            return self._count() - self._baseline
+        for note in self._conn.notifies(timeout=0):
+            self._seen += int(json.loads(note.payload).get("n", 0))
+        return self._seen
 
 
-def _publish(mqtt_url: str, plan: Plan, rate: float | None, database_url: str, progress_sql: str,
+class _Gateways:
+    """One MQTT client per simulated gateway, all driven from the publishing thread through paho's external
+    loop calls: no network thread per client (twenty of them fought over one interpreter lock and woke each
+    other for every message), so that the publisher's own cost stays small beside what it measures."""
+
+    def __init__(self, mqtt_url: str, plan: Plan) -> None:
+        host, port = _host_port(mqtt_url)
+        self.clients: dict[str, mqtt.Client] = {}
+        for gateway in plan.gateways:
+            client = mqtt.Client(CallbackAPIVersion.VERSION2,
+                                 client_id=f"bench-{plan.tag}-{plan.phase}-{gateway}")
+            client.max_inflight_messages_set(1000)
+            client.connect(host, port, keepalive=60)
+            self.clients[gateway] = client
+        deadline = time.monotonic() + 10
+        while not all(c.is_connected() for c in self.clients.values()):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bench gateways did not connect")
+            self.pump(0.05)
+
+    def pump(self, timeout: float = 0.0) -> None:
+        """Read what the broker sent (CONNACK, PUBACK), write what is pending, keep the connections alive."""
+        by_socket: dict[Any, mqtt.Client] = {
+            sock: c for c in self.clients.values() if (sock := c.socket()) is not None}
+        writable = [s for s, c in by_socket.items() if c.want_write()]
+        readable, ready, _ = select.select(list(by_socket), writable, [], timeout)
+        for sock in readable:
+            by_socket[sock].loop_read()
+        for sock in ready:
+            by_socket[sock].loop_write()
+        for client in by_socket.values():
+            client.loop_misc()
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.disconnect()
+
+
+def _publish(mqtt_url: str, plan: Plan, rate: float | None, database_url: str, count_sql: str | None,
              max_outstanding: int) -> None:
-    """Child process: one MQTT client per gateway; QoS 1; paced at ``rate`` readings/s or as fast as the
+    """Child process: QoS 1 from one client per gateway; paced at ``rate`` readings/s or as fast as the
     consumer keeps up (never more than ``max_outstanding`` messages ahead of what is committed, so that a
-    broker's per-client queue limit never drops readings)."""
-    host, port = _host_port(mqtt_url)
-    clients: dict[str, mqtt.Client] = {}
-    for gateway in plan.gateways:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{plan.tag}-{plan.phase}-{gateway}")
-        client.max_inflight_messages_set(1000)
-        client.connect(host, port, keepalive=60)
-        client.loop_start()
-        clients[gateway] = client
+    broker's per-client queue limit never drops readings). Payloads are built before the clock starts; only
+    the publish time is stamped into each."""
+    payloads = [(name, name.split("/")[3], template) for name, template in plan.messages()]
+    gateways = _Gateways(mqtt_url, plan)
     infos = []
     with psycopg.connect(database_url, autocommit=True) as conn:
-        baseline = _committed(conn, progress_sql)
+        committed = _Committed(conn, count_sql)
         started = time.monotonic()
-        for sent, (name, template) in enumerate(plan.messages()):
+        for sent, (name, gateway, template) in enumerate(payloads):
             if rate is not None:
-                wait = started + sent * plan.per_message / rate - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
-            elif sent % 200 == 0:
-                while (sent - (_committed(conn, progress_sql) - baseline) // plan.per_message) > max_outstanding:
-                    time.sleep(0.005)
+                due = started + sent * plan.per_message / rate
+                while (wait := due - time.monotonic()) > 0:
+                    gateways.pump(wait)
+            elif sent % _CHECK_EVERY == 0:
+                while sent - committed.readings() // plan.per_message > max_outstanding:
+                    gateways.pump(0.002)
+            if sent % _CHECK_EVERY == 0:
+                gateways.pump()
             stamp = datetime.now(UTC).isoformat().encode()
-            gateway = name.split("/")[3]
-            infos.append(clients[gateway].publish(name, template.replace(_STAMP, stamp), qos=1))
-    for info in infos:
-        info.wait_for_publish(120)
-    for client in clients.values():
-        client.disconnect()
-        client.loop_stop()
+            infos.append(gateways.clients[gateway].publish(name, template.replace(_STAMP, stamp), qos=1))
+    deadline = time.monotonic() + 120
+    while not all(info.is_published() for info in infos) and time.monotonic() < deadline:
+        gateways.pump(0.01)
+    gateways.close()
 
 
-def start_publisher(mqtt_url: str, plan: Plan, rate: float | None, database_url: str, progress_sql: str,
+def start_publisher(mqtt_url: str, plan: Plan, rate: float | None, database_url: str, count_sql: str | None,
                     max_outstanding: int = 1000) -> BaseProcess:
     # A process of its own, so that publishing does not share an interpreter lock with what it measures.
     ctx = multiprocessing.get_context("fork")
-    proc = ctx.Process(target=_publish, args=(mqtt_url, plan, rate, database_url, progress_sql, max_outstanding),
+    proc = ctx.Process(target=_publish, args=(mqtt_url, plan, rate, database_url, count_sql, max_outstanding),
                        daemon=True)
     proc.start()
     return proc

@@ -6,6 +6,7 @@ broker stops sending once the in-flight window is full and holds the rest in the
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -31,6 +32,16 @@ log = structlog.get_logger(__name__)
 # MQTT 5 session expiry "never" [MQTT-3.1.2.11]: queued readings of a stopped worker must outlive any downtime.
 _SESSION_NEVER_EXPIRES = 0xFFFF_FFFF
 _STATS_EVERY_S = 30.0
+# Allocations between young-generation collections of the cyclic collector (Python's default is 700). A batch
+# holds tens of thousands of young objects (readings, rows, MQTT packets) that live until commit; at 700 the
+# collector walked them over and over, which cost more than validating them (docs/benchmarks.md, "Ingest").
+_GC_YOUNG_THRESHOLD = 50_000
+
+
+def _collect_garbage_less_often() -> None:
+    """Raise the collector's young-generation threshold for the whole process (never lowers it)."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, _GC_YOUNG_THRESHOLD), middle, old)
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,7 @@ class IngestWorker:
         self._inbox.put((self._generation, msg))
 
     def start(self) -> None:
+        _collect_garbage_less_often()
         if self.mqtt5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = _SESSION_NEVER_EXPIRES

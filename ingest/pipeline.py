@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
 from pydantic import ValidationError
 
-from device_profiles.wire import GatewayStatus, WireObservation, gateway_id_from_topic
+from device_profiles.wire import GatewayStatus, gateway_id_from_topic
 from ingest.store import Assignments, Bound, WriteResult, known_gateways, quarantine, write_observations
-from ingest.validate import check_message
+from ingest.validate import WireReading, check_message, reading_json
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def prepare(conn: psycopg.Connection, messages: Sequence[Message], now: datetime
     now = now or datetime.now(UTC)
     gateways = known_gateways(conn, {g for m in messages if (g := gateway_id_from_topic(m.topic))})
     out = Prepared()
-    accepted: list[tuple[str, Message, WireObservation]] = []
+    accepted: list[tuple[Message, str, tuple[WireReading, ...]]] = []
     for msg in messages:
         if msg.topic.endswith("/status"):
             problem = _status(conn, msg)
@@ -59,17 +59,30 @@ def prepare(conn: psycopg.Connection, messages: Sequence[Message], now: datetime
             continue
         checked = check_message(msg.topic, msg.payload, now, gateways)
         out.rejected.extend((msg.topic, r.payload, r.reason) for r in checked.rejected)
-        if checked.batch is not None:
-            accepted.extend((checked.batch.gateway_id, msg, o) for o in checked.accepted)
-    assignments = Assignments.load(conn, sorted({g for g, _, _ in accepted}))
-    for gateway_id, msg, obs in accepted:
-        patient_id = assignments.patient_at(gateway_id, obs.measured_at, obs.user_index)
-        if patient_id is None:
-            reason = f"kit {gateway_id} was not assigned to a patient at {obs.measured_at.isoformat()}"
-            out.rejected.append((msg.topic, obs.model_dump_json().encode(), reason))
-        else:
-            out.bound.append(Bound(gateway_id, patient_id, obs))
+        if checked.gateway_id is not None and checked.accepted:
+            accepted.append((msg, checked.gateway_id, checked.accepted))
+    assignments = Assignments.load(conn, sorted({g for _, g, _ in accepted}))
+    for msg, gateway_id, readings in accepted:
+        _bind(out, msg, gateway_id, readings, assignments.binder(gateway_id))
     return out
+
+
+def _bind(out: Prepared, msg: Message, gateway_id: str, readings: Sequence[WireReading],
+          patient_at: Callable[[datetime, int | None], int | None]) -> None:
+    """Bind one message's readings through its kit's assignment at each measured time; unbound ones are
+    quarantined with the reason."""
+    bound = out.bound
+    for r in readings:
+        user_index = r.get("user_index")
+        patient_id = patient_at(r["measured_at"], user_index)
+        if patient_id is None:
+            reason = f"kit {gateway_id} was not assigned to a patient at {r['measured_at'].isoformat()}"
+            out.rejected.append((msg.topic, reading_json(r), reason))
+            continue
+        device = r["device"]
+        bound.append(Bound(r["id"], patient_id, r["code"], r["value"], r["unit"], r["measured_at"],
+                           r["received_at"], gateway_id, device["id"], device["profile"], user_index,
+                           r.get("source", "automatic"), list(r.get("flags", ()))))
 
 
 def write(conn: psycopg.Connection, prepared: Prepared, *, quarantine_rejected: bool = True) -> WriteResult:

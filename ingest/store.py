@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
-
-from device_profiles.wire import WireObservation
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS obs_staging (
@@ -31,7 +31,9 @@ WITH moved AS (
     ON CONFLICT DO NOTHING  -- the key on id (plain) or the dedupe trigger (TimescaleDB) decides
     RETURNING id, patient_id
 ), queued AS (
-    INSERT INTO alert_queue (patient_id, observation_id) SELECT patient_id, id FROM moved
+    -- One row per patient of the batch: the alert core claims readings by patient anyway.
+    INSERT INTO alert_queue (patient_id, observation_ids) SELECT patient_id, array_agg(id) FROM moved
+    GROUP BY patient_id
 )
 SELECT count(*) FROM moved
 """
@@ -41,13 +43,23 @@ _STAGING_TYPES = ["uuid", "int4", "text", "float8", "text", "timestamptz", "time
                   "int4", "text", "text[]"]
 
 
-@dataclass(frozen=True)
-class Bound:
-    """An accepted observation bound to the patient whose kit took it."""
+class Bound(NamedTuple):
+    """An accepted reading bound to the patient whose kit took it, in the staging table's column order (one
+    tuple a reading, written to COPY as it is)."""
 
-    gateway_id: str
+    id: uuid.UUID
     patient_id: int
-    obs: WireObservation
+    code: str
+    value: float
+    unit: str
+    measured_at: datetime
+    received_at: datetime
+    gateway_id: str
+    device_id: str
+    device_profile: str
+    user_index: int | None
+    source: str
+    flags: list[str]
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,17 @@ class Assignments:
                 return patient_id
         return fallback
 
+    def binder(self, gateway_id: str) -> Callable[[datetime, int | None], int | None]:
+        """``patient_at`` for one gateway, looked up once a message rather than once a reading; a kit with one
+        assignment for all its users (the usual case) binds by one interval test."""
+        periods = self._by_gateway.get(gateway_id, ())
+        if len(periods) == 1 and periods[0][3] is None:
+            patient_id, start, end, _ = periods[0]
+            if end is None:
+                return lambda at, _user: patient_id if start <= at else None
+            return lambda at, _user: patient_id if start <= at < end else None
+        return lambda at, user_index: self.patient_at(gateway_id, at, user_index)
+
 
 def known_gateways(conn: psycopg.Connection, among: Iterable[str]) -> set[str]:
     """Which of these gateway ids are registered."""
@@ -114,11 +137,8 @@ def write_observations(conn: psycopg.Connection, bound: Sequence[Bound]) -> tupl
         ) as copy:
             copy.set_types(_STAGING_TYPES)
             for b in bound:
-                o = b.obs
-                copy.write_row((o.id, b.patient_id, o.code, o.value, o.unit, o.measured_at, o.received_at,
-                                b.gateway_id, o.device.id, o.device.profile, o.user_index, o.source,
-                                list(o.flags)))
-        row = cur.execute(_MOVE).fetchone()
-    inserted = int(row[0]) if row else 0
+                copy.write_row(b)
+        moved = cur.execute(_MOVE).fetchone()
+    inserted = int(moved[0]) if moved else 0
     conn.execute("SELECT pg_notify('nearcare_observations', %s)", (json.dumps({"n": inserted}),))
     return inserted, len(bound) - inserted

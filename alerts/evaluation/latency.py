@@ -113,7 +113,8 @@ WITH moved AS (
         AS t(id, pid, code, value, unit, at)
     ON CONFLICT DO NOTHING RETURNING id, patient_id
 ), queued AS (
-    INSERT INTO alert_queue (patient_id, observation_id) SELECT patient_id, id FROM moved
+    INSERT INTO alert_queue (patient_id, observation_ids) SELECT patient_id, array_agg(id) FROM moved
+    GROUP BY patient_id
 )
 SELECT count(*) FROM moved
 """

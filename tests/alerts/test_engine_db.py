@@ -24,7 +24,7 @@ def _insert(conn: psycopg.Connection, patient: int, loinc: str, value: float, mi
         (obs_id, patient, loinc, value, unit, T0 + timedelta(minutes=minutes)),
     ).fetchone()
     if inserted:
-        conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient, obs_id))
+        conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)", (patient, [obs_id]))
     conn.commit()
     return obs_id
 
@@ -53,7 +53,7 @@ def test_redelivery_and_replay_never_raise_twice(database_url: str) -> None:
         obs = _insert(conn, patient, "8480-6", 190, 0)
         run_once(conn)
         _insert(conn, patient, "8480-6", 190, 0, obs_id=obs)  # same id again: the row is not re-queued
-        conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient, obs))
+        conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)", (patient, [obs]))
         conn.commit()  # even a replayed queue entry counts once
         run_once(conn)
         assert _alerts(conn) == [("threshold", "bp_systolic", "red", "open", 190, 1)]

@@ -86,7 +86,7 @@ def test_sweep_opens_once_names_the_cause_and_closes_on_arrival(database_url: st
         obs = conn.execute("INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at)"
                            " VALUES (gen_random_uuid(), %s, '29463-7', 80.2, 'kg', %s, %s) RETURNING id",
                            (patient, DB_NOW + timedelta(minutes=3), DB_NOW + timedelta(minutes=3))).fetchone()[0]
-        conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient, obs))
+        conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)", (patient, [obs]))
         conn.commit()
         run_once(conn)
         assert conn.execute("SELECT status, outcome FROM alerts WHERE rule = 'no_data'").fetchone() == \

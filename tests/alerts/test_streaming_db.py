@@ -26,7 +26,7 @@ def put(conn: psycopg.Connection, patient: int, loinc: str, value: float, measur
     conn.execute("INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at)"
                  " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                  (obs_id, patient, loinc, value, UNITS[loinc], measured, received or measured))
-    conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient, obs_id))
+    conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)", (patient, [obs_id]))
     return obs_id
 
 

@@ -23,7 +23,7 @@ def _put(conn: psycopg.Connection, patient: int, loinc: str, value: float, at: d
     obs = uuid.uuid4()
     conn.execute("INSERT INTO observations (id, patient_id, code, value, unit, measured_at, received_at)"
                  " VALUES (%s, %s, %s, %s, %s, %s, %s)", (obs, patient, loinc, value, UNITS[loinc], at, at))
-    conn.execute("INSERT INTO alert_queue (patient_id, observation_id) VALUES (%s, %s)", (patient, obs))
+    conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) VALUES (%s, %s)", (patient, [obs]))
 
 
 def _cohort(database_url: str) -> list[int]:
@@ -97,8 +97,8 @@ def test_one_reading_raises_one_alert(database_url: str) -> None:
         assert [a["rule"] for a in rows[0][2]["also"]] == ["glucose_nocturnal_lows"]
         assert "Also: " in rows[0][2]["text"]["en"]
         before = conn.execute("SELECT id, severity, explanation, evidence FROM alerts ORDER BY id").fetchall()
-        conn.execute("INSERT INTO alert_queue (patient_id, observation_id) SELECT patient_id, id FROM observations"
-                     " WHERE patient_id = %s AND value = 2.9", (patient,))  # the low redelivered
+        conn.execute("INSERT INTO alert_queue (patient_id, observation_ids) SELECT patient_id, ARRAY[id]"
+                     " FROM observations WHERE patient_id = %s AND value = 2.9", (patient,))  # the low redelivered
         conn.commit()
         run_once(conn)
         assert conn.execute("SELECT id, severity, explanation, evidence FROM alerts ORDER BY id").fetchall() == before

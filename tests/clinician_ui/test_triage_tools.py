@@ -154,7 +154,7 @@ def test_manual_reading_lands_in_observations_and_the_alert_queue(app_client: Te
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT o.id, o.code, o.value, o.unit, o.source, o.entered_by, o.device_id, o.gateway_id, q.patient_id"
-            " FROM observations o JOIN alert_queue q ON q.observation_id = o.id WHERE o.source = 'manual'"
+            " FROM observations o JOIN alert_queue q ON o.id = ANY(q.observation_ids) WHERE o.source = 'manual'"
         ).fetchall()
     assert len(rows) == 1
     obs_id, code, value, unit, source, entered_by, device_id, gateway_id, queued_for = rows[0]
