@@ -10,11 +10,12 @@ Per-measurement floors on the SD keep a very steady patient from alarming on dev
 
 from __future__ import annotations
 
+import bisect
 import functools
 import statistics
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -43,19 +44,27 @@ DayVector = dict[str, float]
 
 def day_vectors(readings: Sequence[Reading], tz: ZoneInfo) -> dict[date, DayVector]:
     """Daily medians per measurement; weight as the change from the median of the 7 days before."""
-    per: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    per: dict[str, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in readings:
         if r.code in CODES:
-            per[r.measured_at.astimezone(tz).date()][r.code].append(r.value)
-    out: dict[date, DayVector] = {}
-    weights = {d: statistics.median(v["body_weight"]) for d, v in per.items() if v.get("body_weight")}
-    for d in sorted(per):
-        vec = {c: statistics.median(vs) for c, vs in per[d].items() if c != "body_weight" and vs}
-        if d in weights:
-            before = [w for wd, w in weights.items() if 0 < (d - wd).days <= 7]
-            if len(before) >= 3:
-                vec["weight_change"] = weights[d] - statistics.median(before)
-        out[d] = vec
+            per[r.code][r.measured_at.astimezone(tz).date()].append(r.value)
+    return vectors_of({c: [(d, statistics.median(vs)) for d, vs in sorted(days.items())] for c, days in per.items()})
+
+
+def vectors_of(medians: Mapping[str, Sequence[tuple[date, float]]]) -> dict[date, DayVector]:
+    """``day_vectors`` from each measurement's daily medians (oldest first), as History.daily_medians gives them:
+    a day is there when any measurement was taken on it."""
+    out: dict[date, DayVector] = {d: {} for d in sorted({d for ms in medians.values() for d, _ in ms})}
+    for code, ms in medians.items():
+        if code != "body_weight":
+            for d, m in ms:
+                out[d][code] = m
+    weights = list(medians.get("body_weight", ()))
+    days = [d for d, _ in weights]
+    for k, (d, w) in enumerate(weights):
+        before = [v for _, v in weights[bisect.bisect_left(days, d - timedelta(days=7)):k]]
+        if len(before) >= 3:
+            out[d]["weight_change"] = w - statistics.median(before)
     return out
 
 

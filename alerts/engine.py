@@ -8,6 +8,7 @@ collapsed to the single worst finding per rule and measurement, marked late: one
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections import defaultdict
@@ -19,6 +20,7 @@ import psycopg
 import structlog
 
 from alerts import consolidate, late, metrics, priority, store
+from alerts.cache import HistoryCache
 from alerts.decide import decide
 from alerts.history import DEFAULT_TZ, Context, History
 from alerts.model import SEVERITY_RANK, Action, AutoResolve, Finding, LiveAlert, Open, Reading, Severity, Update
@@ -37,6 +39,9 @@ NO_DATA_RULE = "no_data"
 Clock = Callable[[], datetime]
 # the longest quiet period after a clinician resolves an alert, over every rule
 _REARM_MAX = max([threshold.REARM, *(s.rearm for s in TREND_RULES)])
+
+
+_EMPTY = History()
 
 
 def _utcnow() -> datetime:
@@ -159,9 +164,19 @@ def findings_for(spec: RuleSpec, conditions: tuple[str, ...], hist: History, new
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _applicable(conditions: tuple[str, ...], codes: frozenset[str]) -> tuple[RuleSpec, ...]:
+    """``registry.applicable``, asked once per programme mix and set of new measurements."""
+    return tuple(applicable(conditions, set(codes)))
+
+
+def _specs(conditions: tuple[str, ...], new: list[Reading]) -> tuple[RuleSpec, ...]:
+    return _applicable(conditions, frozenset(r.code for r in new))
+
+
 def _history_wanted(conditions: tuple[str, ...], new: list[Reading]) -> tuple[set[str], datetime] | None:
     """The measurements and the start of the history the applicable trend rules read (None: no rule applies)."""
-    specs = applicable(conditions, {r.code for r in new})
+    specs = _specs(conditions, new)
     if not specs:
         return None
     codes = {c for s in specs for c in s.codes}
@@ -169,11 +184,10 @@ def _history_wanted(conditions: tuple[str, ...], new: list[Reading]) -> tuple[se
 
 
 def _trends(w: _Writer, patient_id: int, conditions: tuple[str, ...], new: list[Reading],
-            now: datetime, live_all: list[LiveAlert], history: list[Reading]) -> list[Action]:
-    specs = applicable(conditions, {r.code for r in new})
+            now: datetime, live_all: list[LiveAlert], hist: History) -> list[Action]:
+    specs = _specs(conditions, new)
     if not specs:
         return []
-    hist = History.of(history)
     actions: list[Action] = []
     for spec in specs:
         found = findings_for(spec, conditions, hist, new, str(patient_id))
@@ -202,7 +216,7 @@ class Batch:
     readings: dict[int, list[Reading]]
     live: dict[int, list[LiveAlert]]
     overrides: dict[int, dict[str, Bands]]
-    history: dict[int, list[Reading]]
+    history: dict[int, History]
     resolved: dict[int, list[store.Resolved]]
     _risk: dict[int, RiskFactors] | None = None
 
@@ -214,9 +228,11 @@ class Batch:
 
     @staticmethod
     def load(conn: psycopg.Connection, claimed: dict[int, list[uuid.UUID]], trends: bool = True,
-             clock: Clock = _utcnow) -> Batch:
+             clock: Clock = _utcnow, cache: HistoryCache | None = None) -> Batch:
         ids = list(claimed)
         ctxs = store.patients(conn, ids)
+        # Every evaluation counts, suppressed patients' too: their readings are consumed here.
+        seqs = store.bump_evaluations(conn, {p: os for p, os in claimed.items() if p in ctxs})
         active = [p for p in ids if p in ctxs and ctxs[p].status not in _SUPPRESSED]
         by_id = {r.id: r for r in store.readings(conn, [o for p in active for o in claimed[p]])}
         readings: dict[int, list[Reading]] = {}
@@ -225,11 +241,21 @@ class Batch:
             if rs:
                 readings[p] = sorted(rs, key=lambda r: r.measured_at)
         todo = list(readings)
-        wanted = {p: w for p in todo if (w := _history_wanted(ctxs[p].conditions, readings[p])) is not None} \
-            if trends else {}
         return Batch(ctxs, readings, store.live_alerts_of(conn, todo) if todo else {},
-                     store.threshold_overrides_of(conn, todo) if todo else {}, store.histories(conn, wanted),
+                     store.threshold_overrides_of(conn, todo) if todo else {},
+                     _histories(conn, ctxs, readings, seqs, trends, clock, cache),
                      store.resolved_since(conn, todo, clock() - _REARM_MAX) if todo else {})
+
+
+def _histories(conn: psycopg.Connection, ctxs: dict[int, PatientContext], readings: dict[int, list[Reading]],
+               seqs: dict[int, int], trends: bool, clock: Clock, cache: HistoryCache | None) -> dict[int, History]:
+    """The trend rules' history per patient: from the worker's cache, or read for this batch alone."""
+    if not trends:
+        return {}
+    if cache is not None:
+        return dict(cache.histories(conn, seqs, readings, clock()))
+    wanted = {p: w for p, rs in readings.items() if (w := _history_wanted(ctxs[p].conditions, rs)) is not None}
+    return {p: History.of(rs) for p, rs in store.histories(conn, wanted).items()}
 
 
 def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids: list[uuid.UUID],
@@ -250,7 +276,7 @@ def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids:
     loaded = batch
     w = _Writer(conn, patient_id, clock(), live, lambda: loaded.risk_factors(conn, patient_id),
                 batch.resolved.get(patient_id))
-    trend = _trends(w, patient_id, ctx.conditions, new, w.now, live, batch.history.get(patient_id, [])) \
+    trend = _trends(w, patient_id, ctx.conditions, new, w.now, live, batch.history.get(patient_id, _EMPTY)) \
         if trends else []
     # Updates of live alerts first, so their new evidence is there when the Opens are consolidated.
     w.write([*(a for a in trend if not isinstance(a, Open)), *_close_no_data(live, new)], live)
@@ -259,16 +285,28 @@ def evaluate_patient(conn: psycopg.Connection, patient_id: int, observation_ids:
     return w.written
 
 
-def run_once(conn: psycopg.Connection, limit: int = 1000, clock: Clock = _utcnow, trends: bool = True) -> int:
-    """Claim queued readings and evaluate them in one transaction; returns readings processed."""
+def run_once(conn: psycopg.Connection, limit: int = 1000, clock: Clock = _utcnow, trends: bool = True,
+             cache: HistoryCache | None = None) -> int:
+    """Claim queued readings and evaluate them in one transaction; returns readings processed. With ``cache``
+    (one per worker), patients' histories are kept between calls instead of read every batch."""
     started = time.perf_counter()
-    with conn.transaction():
-        claimed = store.claim(conn, limit)
-        if claimed:
-            store.lock_patients(conn, list(claimed))  # in id order: keeps two workers from deadlocking
-            batch = Batch.load(conn, claimed, trends, clock)
-            for patient_id in sorted(claimed):
-                evaluate_patient(conn, patient_id, claimed[patient_id], clock, trends, batch)
+    claimed: dict[int, list[uuid.UUID]] = {}
+    if cache is not None and conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        cache = None  # the caller's transaction decides whether this commits: evaluate without the cache
+    try:
+        with conn.transaction():
+            claimed = store.claim(conn, limit)
+            if claimed:
+                store.lock_patients(conn, list(claimed))  # in id order: keeps two workers from deadlocking
+                batch = Batch.load(conn, claimed, trends, clock, cache)
+                for patient_id in sorted(claimed):
+                    evaluate_patient(conn, patient_id, claimed[patient_id], clock, trends, batch)
+    except BaseException:
+        if cache is not None:
+            cache.abandon(claimed)
+        raise
+    if cache is not None:
+        cache.commit()
     n = sum(len(v) for v in claimed.values())
     if n:
         metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)

@@ -77,6 +77,58 @@ def lock_patients(conn: psycopg.Connection, patient_ids: list[int]) -> None:
                  (sorted(set(patient_ids)),))
 
 
+EVALUATIONS_LOGGED = 8  # evaluations per patient whose observation ids alert_evaluations keeps
+
+_BUMP = """
+WITH claimed AS (
+    SELECT p, array_agg(i) AS ids FROM unnest(%(patients)s::int4[], %(ids)s::uuid[]) AS c(p, i) GROUP BY p
+)
+INSERT INTO alert_evaluations AS e (patient_id, seq, log_ids, log_seqs)
+SELECT c.p, 1, c.ids, array_fill(1::bigint, ARRAY[cardinality(c.ids)])
+FROM claimed AS c JOIN patients AS pt ON pt.id = c.p ORDER BY c.p
+ON CONFLICT (patient_id) DO UPDATE SET
+    seq = e.seq + 1,
+    log_ids = ARRAY(SELECT l.i FROM unnest(e.log_ids, e.log_seqs) AS l(i, s) WHERE l.s > e.seq - %(kept)s)
+              || EXCLUDED.log_ids,
+    log_seqs = ARRAY(SELECT l.s FROM unnest(e.log_ids, e.log_seqs) AS l(i, s) WHERE l.s > e.seq - %(kept)s)
+               || array_fill(e.seq + 1, ARRAY[cardinality(EXCLUDED.log_ids)])
+RETURNING patient_id, seq
+"""
+
+
+def bump_evaluations(conn: psycopg.Connection, claimed: dict[int, list[uuid.UUID]]) -> dict[int, int]:
+    """Count one more evaluation of each patient and log the observations it took, in one statement; returns
+    each patient's new sequence number.
+
+    Call under the patients' locks, inside the evaluation's transaction: a history cached by a worker is then
+    still complete exactly when the number before this bump is the one its own last evaluation committed, and
+    ``evaluated_since`` names what it lacks otherwise (alerts.cache). Patients that do not exist are left out."""
+    pairs = [(p, o) for p, os in claimed.items() for o in os]
+    rows = conn.execute(_BUMP, {"patients": [p for p, _ in pairs], "ids": [o for _, o in pairs],
+                                "kept": EVALUATIONS_LOGGED - 1}).fetchall()
+    return {int(p): int(seq) for p, seq in rows}
+
+
+def evaluated_since(conn: psycopg.Connection, after: dict[int, tuple[int, int]]) -> dict[int, list[uuid.UUID]]:
+    """Per patient, the observations that evaluations numbered ``first < seq <= last`` took, for
+    ``after[patient] = (first, last)``; a patient whose log no longer reaches back that far is left out."""
+    rows = conn.execute("SELECT patient_id, log_ids, log_seqs FROM alert_evaluations"
+                        " WHERE patient_id = ANY(%s::int4[])", (list(after),)).fetchall()
+    out: dict[int, list[uuid.UUID]] = {}
+    for pid, ids, seqs in rows:
+        first, last = after[pid]
+        if set(range(first + 1, last + 1)) <= set(seqs):  # every evaluation since is logged, not only some
+            out[pid] = [i for i, s in zip(ids, seqs, strict=True) if first < s <= last]
+    return out
+
+
+def evaluations(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, int]:
+    """Each patient's current evaluation sequence number (patients never evaluated are left out: 0)."""
+    rows = conn.execute("SELECT patient_id, seq FROM alert_evaluations WHERE patient_id = ANY(%s::int4[])",
+                        (patient_ids,)).fetchall()
+    return {int(p): int(seq) for p, seq in rows}
+
+
 def patients(conn: psycopg.Connection, patient_ids: list[int]) -> dict[int, PatientContext]:
     rows = conn.execute("SELECT id, conditions, status FROM patients WHERE id = ANY(%s::int4[])",
                         (patient_ids,)).fetchall()
@@ -110,13 +162,14 @@ def history(conn: psycopg.Connection, patient_id: int, codes: set[str], since: d
     loincs = [CODES[c].loinc for c in codes if c in CODES and CODES[c].loinc]
     return _readings(conn.execute(
         "SELECT id, code, value, unit, measured_at, received_at FROM observations"
-        " WHERE patient_id = %s AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at",
+        " WHERE patient_id = %s AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at, id",
         (patient_id, loincs, since),
     ).fetchall())
 
 
 def histories(conn: psycopg.Connection, since: dict[int, tuple[set[str], datetime]]) -> dict[int, list[Reading]]:
-    """``history`` for several patients in one query: per patient, its measurements and its ``since``."""
+    """``history`` for several patients in one query: per patient, its measurements and its ``since``; readings
+    taken at the same instant in id order (as History sorts them)."""
     if not since:
         return {}
     codes = {c for cs, _ in since.values() for c in cs}
@@ -124,16 +177,18 @@ def histories(conn: psycopg.Connection, since: dict[int, tuple[set[str], datetim
     with conn.cursor(binary=True) as cur:  # binary rows: far cheaper to load than text for many rows
         rows = cur.execute(
             "SELECT patient_id, id, code, value, unit, measured_at, received_at FROM observations"
-            " WHERE patient_id = ANY(%s::int4[]) AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at",
+            " WHERE patient_id = ANY(%s::int4[]) AND code = ANY(%s) AND measured_at > %s ORDER BY measured_at, id",
             (list(since), loincs, min(at for _, at in since.values())),
         ).fetchall()
     out: dict[int, list[Reading]] = {p: [] for p in since}
+    units: dict[str, str] = {}  # one string per unit: a worker's cache holds many of these readings
     for pid, obs_id, loinc, value, unit, measured_at, received_at in rows:
         code = BY_LOINC.get(loinc)
         if code is None:
             continue
         wanted, after = since[pid]
         if code.key in wanted and measured_at > after:
+            unit = units.setdefault(unit, unit)
             out[pid].append(Reading(obs_id, code.key, value, unit, measured_at, received_at))
     return out
 
@@ -239,38 +294,48 @@ def _notify(conn: psycopg.Connection, alert_id: int, patient_id: int, event: str
     conn.execute("SELECT pg_notify('nearcare_alerts', %s)", (payload,))
 
 
-def _fold(conn: psycopg.Connection, patient_id: int, action: Fold, priority: int) -> int:
+def _written(conn: psycopg.Connection, statement: str, params: tuple[object, ...], event: str) -> int | None:
+    """Run an INSERT or UPDATE … RETURNING id, patient_id and notify about the row in the same round trip
+    (the payload is what ``_notify`` sends); returns the alert id."""
+    row = conn.execute(
+        f"WITH done AS ({statement}) SELECT id, pg_notify('nearcare_alerts', format("
+        f"'{{\"alert_id\": %%s, \"patient_id\": %%s, \"event\": \"{event}\"}}', id, patient_id)) FROM done",
+        params).fetchone()
+    return int(row[0]) if row else None
+
+
+def _fold(conn: psycopg.Connection, action: Fold, priority: int) -> int:
     f = action.finding
     current = conn.execute("SELECT severity, explanation FROM alerts WHERE id = %s", (action.alert_id,)).fetchone()
     assert current is not None
     old_severity, explanation = current
     worse = SEVERITY_RANK[f.severity] > SEVERITY_RANK[old_severity]
-    conn.execute(
-        "UPDATE alerts SET severity = %s, explanation = %s, updated_at = clock_timestamp(), late = late OR %s,"
-        " priority = greatest(priority, %s), snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END"
-        " WHERE id = %s",
-        (f.severity if worse else old_severity, Jsonb(localise(merged_explanation(explanation, f))), f.late,
-         priority, worse, action.alert_id))
-    _notify(conn, action.alert_id, patient_id, "updated")
+    _written(conn,
+             "UPDATE alerts SET severity = %s, explanation = %s, updated_at = clock_timestamp(), late = late OR %s,"
+             " priority = greatest(priority, %s), snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END"
+             " WHERE id = %s RETURNING id, patient_id",
+             (f.severity if worse else old_severity, Jsonb(localise(merged_explanation(explanation, f))), f.late,
+              priority, worse, action.alert_id), "updated")
     return action.alert_id
 
 
 def apply(conn: psycopg.Connection, patient_id: int, action: Action, priority: int = 0) -> int:
-    """Write one action; returns the alert id. Times are clock_timestamp(): when the row was written."""
+    """Write one action and its notification; returns the alert id. Times are clock_timestamp(): when the row
+    was written."""
     if isinstance(action, Fold):
-        return _fold(conn, patient_id, action, priority)
+        return _fold(conn, action, priority)
     if isinstance(action, Open):
         f = action.finding
-        row = conn.execute(
+        opened = _written(
+            conn,
             "INSERT INTO alerts (patient_id, rule, code, severity, observed_at, value, explanation, evidence, late,"
             " priority, opened_at, updated_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), clock_timestamp()) RETURNING id",
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), clock_timestamp())"
+            " RETURNING id, patient_id",
             (patient_id, f.rule, f.code, f.severity, f.reading.measured_at, f.reading.value,
-             Jsonb(localise(f.explanation)), [f.reading.id], f.late, priority),
-        ).fetchone()
-        assert row is not None
-        _notify(conn, row[0], patient_id, "opened")
-        return int(row[0])
+             Jsonb(localise(f.explanation)), [f.reading.id], f.late, priority), "opened")
+        assert opened is not None
+        return opened
     if isinstance(action, Update):
         f = action.finding
         current = conn.execute("SELECT severity, explanation FROM alerts WHERE id = %s",
@@ -283,28 +348,24 @@ def apply(conn: psycopg.Connection, patient_id: int, action: Action, priority: i
         if SEVERITY_RANK[f.severity] >= SEVERITY_RANK[old_severity]:
             explanation = carry_also(explanation, dict(f.explanation))
         explanation["values"] = values[-MAX_VALUES_SHOWN:]
-        conn.execute(
+        _written(
+            conn,
             "UPDATE alerts SET severity = %s, explanation = %s, updated_at = clock_timestamp(),"
             " priority = greatest(priority, %s),"
             " observed_at = greatest(observed_at, %s),"
             " value = CASE WHEN %s > observed_at THEN %s ELSE value END,"
             " evidence = array_append(evidence, %s), late = late OR %s,"
             # worse news wakes a snoozed alert
-            " snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END WHERE id = %s",
+            " snoozed_until = CASE WHEN %s THEN NULL ELSE snoozed_until END WHERE id = %s RETURNING id, patient_id",
             (action.severity, Jsonb(localise(explanation)), priority, f.reading.measured_at, f.reading.measured_at,
              f.reading.value, f.reading.id, f.late, SEVERITY_RANK[action.severity] > SEVERITY_RANK[old_severity],
-             action.alert_id),
-        )
-        _notify(conn, action.alert_id, patient_id, "updated")
+             action.alert_id), "updated")
         return action.alert_id
     assert isinstance(action, AutoResolve)
-    conn.execute(
-        "UPDATE alerts SET status = 'resolved', resolved_at = clock_timestamp(), outcome = 'normalised',"
-        " updated_at = clock_timestamp()"
-        " WHERE id = %s",
-        (action.alert_id,),
-    )
-    _notify(conn, action.alert_id, patient_id, "resolved")
+    _written(conn,
+             "UPDATE alerts SET status = 'resolved', resolved_at = clock_timestamp(), outcome = 'normalised',"
+             " updated_at = clock_timestamp() WHERE id = %s RETURNING id, patient_id",
+             (action.alert_id,), "resolved")
     return action.alert_id
 
 

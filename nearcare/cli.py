@@ -114,7 +114,7 @@ def alerts_run(
     metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port (/metrics).")] = None,
 ) -> None:
     """Evaluate committed readings and keep alerts up to date until stopped."""
-    from alerts.worker import AlertWorker
+    from alerts.worker import FREEZE_GC_S, AlertWorker
 
     settings = load()
     logs.configure(settings.log_format)
@@ -125,7 +125,7 @@ def alerts_run(
         from nearcare.metrics_server import serve_metrics
 
         serve_metrics(metrics_port)
-    worker = AlertWorker(settings.database_url)
+    worker = AlertWorker(settings.database_url, freeze_gc_s=FREEZE_GC_S)  # a process of its own
     worker.start()
     _wait_for_signal()
     worker.stop()

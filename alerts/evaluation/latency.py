@@ -5,7 +5,8 @@ Runs on an already-migrated scratch database (the CLI creates and drops it). Eac
 and their alert-queue rows in one transaction and sends NOTIFY nearcare_observations, as ingest.store does; the
 commit time of every reading is recorded when the commit returns. A trigger on the scratch database logs every
 alert write with clock_timestamp(), and each out-of-range reading's latency is its first logged write minus
-its commit. Workers are separate processes running alerts.worker.AlertWorker.
+its commit. Workers are separate processes running alerts.worker.AlertWorker; readings start once each is ready
+(connected, listening, its history cache read), so the figures are of a running system, not of a start.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 
@@ -30,6 +32,7 @@ VITALS: dict[str, tuple[float, float, float]] = {
 }
 CODES_BY_CONDITION = {"heart_failure": ("body_weight", "spo2"), "copd": ("spo2",), "diabetes": ("glucose",),
                       "hypertension": ()}
+_READY_TIMEOUT_S = 120.0
 _WRITE_LOG = """
 CREATE TABLE bench_alert_writes (observation_id uuid, written_at timestamptz);
 CREATE FUNCTION bench_log_alert_write() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -157,11 +160,14 @@ def _produce(database_url: str, cfg: LatencyConfig, patients: list[tuple[int, tu
     return committed, total, elapsed
 
 
-def _worker(database_url: str, trends: bool) -> None:
-    from alerts.worker import AlertWorker
+def _worker(database_url: str, trends: bool, ready: Any = None) -> None:
+    from alerts.worker import FREEZE_GC_S, AlertWorker
 
-    w = AlertWorker(database_url, poll_interval_s=0.2, sweep_interval_s=3600, trends=trends)
+    w = AlertWorker(database_url, poll_interval_s=0.2, sweep_interval_s=3600, trends=trends,
+                    freeze_gc_s=FREEZE_GC_S)  # its own process, as `nearcare alerts run`
     w.start()
+    if ready is not None and w.ready.wait(_READY_TIMEOUT_S):
+        ready.set()
     while True:
         time.sleep(3600)
 
@@ -169,11 +175,17 @@ def _worker(database_url: str, trends: bool) -> None:
 def run_one(database_url: str, cfg: LatencyConfig, patients: list[tuple[int, tuple[str, ...]]], workers: int,
             trends: bool, label: str) -> LatencyRun:
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(database_url, trends), daemon=True) for _ in range(workers)]
+    ready = [ctx.Event() for _ in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(database_url, trends, r), daemon=True) for r in ready]
     for p in procs:
         p.start()
     try:
-        time.sleep(2.0)  # let the workers connect and LISTEN
+        # Measure a running system, not a process start: wait until every worker is connected, listening and
+        # has read the patients' histories into its cache (alerts.cache, alerts.worker.AlertWorker.ready).
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        for r in ready:
+            r.wait(max(0.0, deadline - time.monotonic()))
+        time.sleep(0.5)
         committed, total, elapsed = _produce(database_url, cfg, patients, random.Random(cfg.seed + workers))
         drain_start = time.monotonic()
         with psycopg.connect(database_url, autocommit=True) as conn:

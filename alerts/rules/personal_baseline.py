@@ -9,7 +9,7 @@ Yellow: it says "look at this patient", not what is wrong.
 
 from __future__ import annotations
 
-from alerts.baseline import CODES, day_vectors, fit, train_window
+from alerts.baseline import CODES, MIN_DAYS, RECENT_DAYS, fit, train_window, vectors_of
 from alerts.explain import fmt
 from alerts.history import Context, values
 from alerts.model import Finding, Reading
@@ -23,11 +23,23 @@ NAMES = {"weight_change": ("weight change", "vægtændring", "kg"), "pulse_rate"
          "body_temp": ("temperature", "temperatur", "°C")}
 
 
+def _can_fit(ctx: Context, span: int) -> bool:
+    """Whether today has data and there are 14 days old enough to train on: what ``fit`` needs at the least,
+    known from the days alone (most evaluations of a new patient stop here)."""
+    today = ctx.at.astimezone(ctx.tz).date()
+    days = {d for code in CODES for d in ctx.days(code, span)}
+    return today in days and sum((today - d).days > RECENT_DAYS for d in days) >= MIN_DAYS
+
+
 def evaluate(ctx: Context) -> list[Finding]:
-    readings: list[Reading] = [r for code in CODES for r in ctx.window(code, train_window().days)]
-    if not readings:
+    span = train_window().days
+    if not _can_fit(ctx, span):
         return []
-    vectors = day_vectors(readings, ctx.tz)
+    # Daily medians, not readings: a cached history (alerts.cache) keeps them per day between evaluations.
+    medians = {code: ms for code in CODES if (ms := ctx.daily_medians(code, span))}
+    if not medians:
+        return []
+    vectors = vectors_of(medians)
     today = ctx.at.astimezone(ctx.tz).date()
     if today not in vectors:
         return []
@@ -37,6 +49,7 @@ def evaluate(ctx: Context) -> list[Finding]:
     previous = [d for d in vectors if d < today and (today - d).days <= 3]
     if not model.is_unusual(vectors[today]) or not previous or not model.is_unusual(vectors[max(previous)]):
         return []
+    readings: list[Reading] = [r for code in CODES for r in ctx.window(code, span)]  # only when it fires
     odd = model.unusual(vectors[today])
     newest = max(readings, key=lambda r: r.measured_at)
     parts_en = [f"{NAMES[f][0]} {fmt(v)} {NAMES[f][2]} (usual {fmt(c)})" for f, v, c, _ in odd]
