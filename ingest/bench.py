@@ -162,8 +162,10 @@ def _wait_committed(database_url: str, table: str, device: str, n: int, timeout:
 @contextlib.contextmanager
 def _workers(cfg: BenchConfig, database_url: str, mqtt_url: str, tag: str) -> Iterator[None]:
     """The ingest workers as they run in production: `nearcare ingest run` processes in one share group."""
+    # "always": share even on a Mosquitto that forgets shared subscriptions across its restart (ingest/broker.py);
+    # the bench never restarts the broker, and sharing is what splits the load between workers.
     env = {**os.environ, "NEARCARE_DATABASE_URL": database_url, "NEARCARE_MQTT_URL": mqtt_url,
-           "NEARCARE_MQTT_SHARED_SUBSCRIPTION": "true", "NEARCARE_INGEST_SHARE_GROUP": f"bench-{tag}",
+           "NEARCARE_MQTT_SHARED_SUBSCRIPTION": "always", "NEARCARE_INGEST_SHARE_GROUP": f"bench-{tag}",
            "NEARCARE_INGEST_BATCH_SIZE": str(cfg.batch_size), "NEARCARE_INGEST_BATCH_WAIT_MS": str(cfg.batch_wait_ms),
            "NEARCARE_LOG_FORMAT": "json"}
     ids = [f"bench-ingest-{tag}-{i}" for i in range(cfg.workers)]
