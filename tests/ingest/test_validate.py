@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from device_profiles.wire import ObservationBatch, topic
 from ingest.validate import _BATCH, check_message
+from tests.support.wire_fuzz import JSON, PATHS
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 GATEWAY = "kit-1"
@@ -29,18 +30,6 @@ VALID: dict[str, Any] = {
     }],
 }
 
-_text = st.text(max_size=40)
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | _text,
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
-                     max_leaves=12)
-_paths = st.sampled_from([("v",), ("gateway_id",), ("sent_at",), ("observations",), ("observations", 0),
-                          ("observations", 0, "id"), ("observations", 0, "code"), ("observations", 0, "value"),
-                          ("observations", 0, "unit"), ("observations", 0, "measured_at"),
-                          ("observations", 0, "received_at"), ("observations", 0, "device"),
-                          ("observations", 0, "device", "id"), ("observations", 0, "device", "profile"),
-                          ("observations", 0, "device", "extra"), ("observations", 0, "user_index"),
-                          ("observations", 0, "source"), ("observations", 0, "flags"), ("extra",),
-                          ("observations", 0, "extra")])
 
 
 def _mutated(path: tuple[str | int, ...], value: Any, drop: bool) -> bytes:
@@ -70,7 +59,7 @@ def _model(payload: bytes) -> dict[str, Any] | None:
 
 
 @settings(max_examples=400, deadline=None)
-@given(_paths, _json, st.booleans())
+@given(PATHS, JSON, st.booleans())
 def test_the_lean_validator_accepts_exactly_what_the_models_accept(path: tuple[str | int, ...], value: Any,
                                                                     drop: bool) -> None:
     payload = _mutated(path, value, drop)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ingest.pipeline import Message, process
 from ingest.validate import check_message
 from tests.conftest import DatabaseFactory
+from tests.support.wire_fuzz import JSON, PATHS
 
 CORPUS = Path(__file__).parent / "corpus"
 GATEWAY = "kit-fuzz"
@@ -96,18 +97,6 @@ def test_any_bytes_are_split_into_accepted_and_rejected(payload: bytes) -> None:
 
 
 VALID: dict[str, Any] = json.loads((CORPUS / "valid_one_reading.json").read_text())
-# NUL is left out: it is the known COPY failure above; everything else any JSON can carry is in.
-_text = st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=40)
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | _text,
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
-                     max_leaves=12)
-_paths = st.sampled_from([("v",), ("gateway_id",), ("sent_at",), ("observations",), ("observations", 0),
-                          ("observations", 0, "id"), ("observations", 0, "code"), ("observations", 0, "value"),
-                          ("observations", 0, "unit"), ("observations", 0, "measured_at"),
-                          ("observations", 0, "received_at"), ("observations", 0, "device"),
-                          ("observations", 0, "device", "id"), ("observations", 0, "user_index"),
-                          ("observations", 0, "source"), ("observations", 0, "flags"), ("extra",),
-                          ("observations", 0, "extra")])
 
 
 def _mutated(path: tuple[str | int, ...], value: Any) -> bytes:
@@ -121,7 +110,7 @@ def _mutated(path: tuple[str | int, ...], value: Any) -> bytes:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_paths, _json)
+@given(PATHS, JSON)
 def test_a_valid_batch_with_one_part_replaced_never_raises(path: tuple[str | int, ...], value: Any) -> None:
     checked = check_message(TOPIC, _mutated(path, value), NOW, {GATEWAY})
     assert all(r.reason.strip() for r in checked.rejected)
@@ -129,7 +118,7 @@ def test_a_valid_batch_with_one_part_replaced_never_raises(path: tuple[str | int
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=_paths, value=_json)
+@given(path=PATHS, value=JSON)
 def test_mutated_batches_through_the_database(conn: psycopg.Connection, path: tuple[str | int, ...],
                                               value: Any) -> None:
     inserted, duplicates, quarantined, reasons = _through_pipeline(conn, _mutated(path, value))
