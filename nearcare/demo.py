@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from contextlib import ExitStack
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -57,6 +60,29 @@ class _Server(uvicorn.Server):
             print(self.banner, flush=True)
 
 
+def replay_history(fleet: KitFleet, database_url: str) -> None:
+    """First start: the weeks before today reach the platform day by day, each reading a minute or two after
+    it was taken; then what the team handled in those weeks is resolved, so the first look is today's."""
+    started = time.monotonic()
+    log.info("demo_history_replaying", days=fleet.history_days, kits=len(fleet.kits))
+    with psycopg.connect(database_url) as conn:
+        mark = seed.db_clock(conn)
+
+        def settled(day: date, readings: int) -> None:
+            nonlocal mark
+            if not seed.wait_taken_in(conn, readings):
+                log.warning("demo_history_day_not_settled", day=day.isoformat(), readings=readings)
+            seed.date_normalised(conn, mark)
+            mark = seed.db_clock(conn)
+
+        samples, readings = fleet.replay_history(settled)
+        before = datetime.now(UTC) - seed.HANDLED_BEFORE
+        handled = asyncio.run(seed.handle_past_alerts(database_url, before))
+        seed.date_history(conn, handled)
+    log.info("demo_history_loaded", days=fleet.history_days, samples=samples, readings=readings,
+             handled_alerts=len(handled), seconds=round(time.monotonic() - started, 1))
+
+
 def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 15.0) -> None:
     tz = ZoneInfo(settings.timezone)
     with ExitStack() as stack:
@@ -67,7 +93,7 @@ def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 
         with psycopg.connect(ends.database_url) as conn:
             first_run = not seed.is_seeded(conn)
             if first_run:
-                logins = seed.seed(conn, patients, history_days)
+                logins = seed.seed(conn, patients, history_days, tz)
                 seed.save_logins(logins_file, logins)
         logins = seed.read_logins(logins_file)
         shared, check = settings.ingest_subscription(ends.embedded_broker)
@@ -80,11 +106,12 @@ def run(settings: Settings, *, history_days: int = 30, live_interval_s: float = 
         stack.callback(alerts.stop)
         fleet = KitFleet(patients, ends.mqtt_url, settings.data_dir, tz, history_days=history_days,
                          live_interval_s=live_interval_s)
-        if first_run:
-            log.info("demo_history_loaded", readings=fleet.load_history(), days=history_days)
         ingest.wait_subscribed()
-        fleet.start()
+        fleet.connect()
         stack.callback(fleet.stop)
+        if first_run:
+            replay_history(fleet, ends.database_url)
+        fleet.start()
         port = _http_port(settings.http_host, settings.http_port)
         app = create_app(ends.database_url, secure_cookies=settings.secure_cookies)
         server = _Server(uvicorn.Config(app, host=settings.http_host, port=port, log_level="warning",
