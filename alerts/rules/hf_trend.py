@@ -12,8 +12,14 @@ The detector compares the mean of the last few mornings with the patient's usual
 four weeks back), in units of the patient's own day-to-day variation: a z-score, as in a Shewhart chart on a
 moving average. Resting pulse is scored the same way and adds to the weight score with a smaller weight. It fires
 only when the score is over its limit on the latest and the previous measured morning, the mean gain is at least
-MIN_GAIN_KG, and there are enough personal mornings to know the usual. Yellow: a trend to look at, not a rule
-breach. It is the trend detector of the heart-failure weight rule (alerts.rules.hf_weight): the trend and the rule
+MIN_GAIN_KG, and there are enough personal mornings to know the usual. A second arm catches decompensation without
+weight gain — many patients are admitted with little or no weight change (Desai, Am J Cardiol 2015; Chaudhry 2007):
+resting pulse alone on its own z-score (PULSE_ALONE_LIMIT, a rise of at least MIN_PULSE_RISE, weight not falling),
+on the same two mornings running. Heart rate is one of the sensors of the multisensor index that detects heart-
+failure events weeks ahead (Boehmer et al., MultiSENSE, JACC Heart Fail 2017;5:216) and as informative as weight in
+the personalised control chart above; the size of the rise before an event is not published for home cuffs, so
+this arm's yield rests on an assumed pulse course. Yellow: a trend to look at, not a rule breach. It is the trend
+detector of the heart-failure weight rule (alerts.rules.hf_weight): the trend and the rule
 of thumb share one alert, whatever order the readings arrive in.
 """
 
@@ -42,6 +48,12 @@ PULSE_WEIGHT = 0.4  # pulse adds to the weight score with this weight (weight ca
 SCORE_LIMIT = 1.5  # combined z-score limit, on the latest and the previous measured morning
 MIN_GAIN_KG = 0.6  # a mean gain smaller than this is not acted on however quiet the patient's weight is
 OUTLIER_KG = 5.0  # fluid does not move weight this much in a day or two: someone else was on the scale
+# Decompensation without weight gain (Desai 2015; a fifth of episodes in the cohort): resting pulse alone, on its
+# own z-score, on the same two mornings running. Limit chosen on the development seeds as the operating point that
+# spends part of the false-alert headroom (ours about 0.7x the rule of thumb's false alerts instead of 0.6x).
+PULSE_ALONE_LIMIT = 2.5
+MIN_PULSE_RISE = 4.0  # /min in the 3-morning mean: a smaller rise is not acted on alone
+PULSE_ALONE_MIN_GAIN_KG = -0.5  # weight must not be falling (diuresis, poor intake) for pulse alone to count
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,18 @@ class Score:
         return (self.weight.z + PULSE_WEIGHT * self.pulse.z) / math.sqrt(1 + PULSE_WEIGHT**2)
 
     @property
-    def alarming(self) -> bool:
+    def pulse_alone(self) -> bool:
+        p = self.pulse
+        return (p is not None and p.z >= PULSE_ALONE_LIMIT and p.change >= MIN_PULSE_RISE
+                and self.weight.change >= PULSE_ALONE_MIN_GAIN_KG)
+
+    @property
+    def weight_alarming(self) -> bool:
         return self.value >= SCORE_LIMIT and self.weight.change >= MIN_GAIN_KG
+
+    @property
+    def alarming(self) -> bool:
+        return self.weight_alarming or self.pulse_alone
 
 
 def _robust_day_sd(days: Sequence[DayValue]) -> float | None:
@@ -123,7 +145,22 @@ def score(weights: Sequence[DayValue], pulses: Sequence[DayValue], today: date) 
     return Score(today, w, level(pulses, PULSE, today))
 
 
+def _text_pulse(s: Score) -> dict[str, str]:
+    p, w = s.pulse, s.weight
+    assert p is not None
+    return {"en": f"Resting pulse {fmt(round(p.recent))} /min on average over the last mornings against this "
+                  f"patient's usual {fmt(round(p.usual))} /min, two mornings running, without weight loss "
+                  f"(weight {fmt(w.recent)} kg, usual {fmt(w.usual)} kg). Heart failure can worsen without "
+                  f"weight gain.",
+            "da": f"Hvilepulsen er i gennemsnit {fmt(round(p.recent))} /min de seneste morgener mod patientens "
+                  f"vanlige {fmt(round(p.usual))} /min, to morgener i træk, uden vægttab "
+                  f"(vægt {fmt(w.recent)} kg, vanligvis {fmt(w.usual)} kg). Hjertesvigt kan forværres uden "
+                  f"vægtøgning."}
+
+
 def _text(s: Score, recent: Sequence[DayValue]) -> dict[str, str]:
+    if not s.weight_alarming:
+        return _text_pulse(s)
     w, first, last = s.weight, recent[0], recent[-1]
     t0, t1 = when_text(first.reading.measured_at), when_text(last.reading.measured_at)
     en = (f"Weight {fmt(w.change)} kg above this patient's usual for two mornings running: "
@@ -165,6 +202,8 @@ def evaluate(ctx: Context) -> list[Finding]:
         "rule": RULE, "code": WEIGHT, "severity": "yellow", "detector": DETECTOR, "value": latest.value,
         "unit": latest.unit, "observed_at": latest.measured_at.isoformat(),
         "score": round(now.value, 2), "limit": SCORE_LIMIT,
+        "trigger": "weight" if now.weight_alarming else "pulse",
+        **({} if now.weight_alarming else {"pulse_limit": PULSE_ALONE_LIMIT}),
         "baseline": {"weight_kg": round(now.weight.usual, 2), "weight_day_sd_kg": round(now.weight.sd, 2),
                      "days_back": [BASE_FROM, BASE_TO], "mornings": now.weight.n_base,
                      **({"pulse": round(p.usual, 1), "pulse_day_sd": round(p.sd, 1)} if p else {})},

@@ -37,7 +37,15 @@ CASES = [
      [*_steady(BASE, sd=0.9, seed=4), 81.0, 81.0, 81.0], None, None),
     ("someone else on the scale", [*_steady(BASE), 80.1, 101.5, 80.0], None, None),
     ("weight falling", [*_steady(BASE), *_ramp(5, -0.4)], None, None),
-    ("pulse up alone", _steady(BASE + 5), [*_steady(BASE, 70, 3), 85, 86, 88, 87, 89], None),
+    ("pulse up 17 /min, weight flat: decompensation without gain", _steady(BASE + 5),
+     [*_steady(BASE, 70, 3), 85, 86, 88, 87, 89], "yellow"),
+    ("pulse up 3 /min, weight flat: below the minimum rise", _steady(BASE + 5, sd=0.05),
+     [*[70.0] * BASE, 73, 73, 73, 73], None),
+    ("pulse up one morning only", _steady(BASE + 5), [*_steady(BASE, 70, 3), 70, 71, 69, 70, 95], None),
+    ("pulse up while weight falls 1.5 kg: not fluid", [*_steady(BASE), *_ramp(5, -0.3)],
+     [*_steady(BASE, 70, 3), 85, 86, 88, 87, 89], None),
+    ("noisy pulse, 6 /min up: within the patient's own variation", _steady(BASE + 5),
+     [*_steady(BASE, 70, 9, seed=5), 76, 76, 76, 76], None),
     ("small gain with pulse up 15 /min", [*_steady(BASE), 80.6, 80.7, 80.8, 80.8],
      [*_steady(BASE, 70, 3), 84, 85, 86, 85], "yellow"),
 ]
@@ -72,6 +80,15 @@ def test_noisy_flat_patients_rarely_fire(sd: float, most: float) -> None:
             judged += 1
             fired += bool(hf_trend.evaluate(ctx(readings[: k + 1], at=readings[k].measured_at)))
     assert fired / judged <= most
+
+
+def test_pulse_alone_says_so() -> None:
+    (f,) = hf_trend.evaluate(_context(_steady(BASE + 5, sd=0.0),  # type: ignore[arg-type]
+                                      [*[70.0] * BASE, 84, 85, 86, 85, 86]))
+    e = f.explanation
+    assert e["trigger"] == "pulse" and e["pulse_limit"] == hf_trend.PULSE_ALONE_LIMIT
+    assert e["text"]["en"].startswith("Resting pulse 86 /min on average")  # type: ignore[index]
+    assert "usual 70 /min" in e["text"]["en"] and "Hvilepulsen" in e["text"]["da"]  # type: ignore[index]
 
 
 def test_old_weighing_gives_no_verdict_today() -> None:
