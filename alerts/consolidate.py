@@ -1,9 +1,7 @@
 """One reading, one alert: findings of related rules on the same evidence fold into one live alert.
 
 A night-time glucose of 2.9 is a threshold red and a nocturnal-lows red; an SpO2 of 86 is a threshold red, a COPD
-exacerbation and a personal-baseline departure. They are one event for the nurse — and so is what the patient
-measured in one sitting: the oximeter at 08:12 and the spirometer at 08:14 arrive in two uploads, but a COPD
-finding on the FEV1 belongs with the alert the SpO2 raised two minutes before (``SITTING``). Rules are related when they
+exacerbation and a personal-baseline departure. They are one event for the nurse. Rules are related when they
 speak to the same physiology (the groups below); a new finding whose triggering reading is already evidence of a
 live alert of a related rule — or of another finding opening in the same batch — is folded into that alert: its
 sentence is added to the explanation ("Also: …") and the alert takes the worse severity. The database key stays
@@ -15,13 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
 from alerts.model import SEVERITY_RANK, Action, Finding, Fold, LiveAlert, Open, Reading, Update, worse
 
 ANY = "*"
-# Readings of one patient this close together were taken in one sitting (one morning round of the devices).
-SITTING = timedelta(minutes=30)
 # (rule, code) members per group; ANY matches every measurement of that rule.
 GROUPS: dict[str, frozenset[tuple[str, str]]] = {
     "respiratory": frozenset({("threshold", "spo2"), ("copd_exacerbation", ANY), ("personal_baseline", ANY),
@@ -137,14 +132,10 @@ def _rank(f: Finding) -> tuple[int, int, int]:
     return -SEVERITY_RANK[f.severity], order, code_rank(f.code)
 
 
-def _same_sitting(a: Reading, b: Reading) -> bool:
-    """One event: the same observation, values a device took at one instant (a cuff's systolic, diastolic and
-    pulse are three observations of one reading), or readings the patient took in one sitting."""
-    return a.id == b.id or abs(a.measured_at - b.measured_at) <= SITTING
-
-
-def _near(at: datetime, times: set[datetime]) -> bool:
-    return any(abs(at - t) <= SITTING for t in times)
+def _same_reading(a: Reading, b: Reading) -> bool:
+    """One measurement: the same observation, or values the same device took at the same instant (a cuff's
+    systolic, diastolic and pulse are three observations of one reading)."""
+    return a.id == b.id or a.measured_at == b.measured_at
 
 
 def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
@@ -154,11 +145,11 @@ def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
     of the patient. Updates and resolutions pass through unchanged and come first."""
     out: list[Action] = [a for a in actions if not isinstance(a, Open)]
     # evidence → the live alerts holding it, including what this batch's updates add
-    holders: list[tuple[LiveAlert, set[object], set[datetime]]] = []
+    holders: list[tuple[LiveAlert, set[object], set[object]]] = []
     updated = {a.alert_id: a.finding.reading for a in actions if isinstance(a, Update)}
     for alert in live:
         ev: set[object] = set(alert.evidence)
-        times: set[datetime] = {alert.observed_at}
+        times: set[object] = {alert.observed_at}
         if alert.id in updated:
             ev.add(updated[alert.id].id)
             times.add(updated[alert.id].measured_at)
@@ -166,7 +157,7 @@ def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
     pending: list[Finding] = []
     for f in sorted((a.finding for a in actions if isinstance(a, Open)), key=_rank):
         target = next((alert for alert, ev, times in holders
-                       if (f.reading.id in ev or _near(f.reading.measured_at, times))
+                       if (f.reading.id in ev or f.reading.measured_at in times)
                        and related((alert.rule, alert.code), (f.rule, f.code))), None)
         if target is not None:
             if (f.rule, f.code, str(f.reading.id)) not in target.folded:
@@ -175,7 +166,7 @@ def plan(actions: Sequence[Action], live: Sequence[LiveAlert]) -> list[Action]:
         pending.append(f)
     heads: list[tuple[Finding, list[Finding]]] = []
     for f in pending:  # most severe first: it heads its group, the others fold into it
-        head = next((h for h in heads if _same_sitting(h[0].reading, f.reading)
+        head = next((h for h in heads if _same_reading(h[0].reading, f.reading)
                      and related((h[0].rule, h[0].code), (f.rule, f.code))), None)
         if head is None:
             heads.append((f, []))
