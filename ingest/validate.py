@@ -104,11 +104,6 @@ def check_reading(reading: WireReading, now: datetime) -> str | None:
     return None
 
 
-def check_observation(obs: WireObservation, now: datetime) -> str | None:
-    """``check_reading`` for an observation model."""
-    return check_reading(_as_reading(obs.model_dump()), now)
-
-
 class _Unparsable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -117,10 +112,6 @@ class _Unparsable(Exception):
 
 def _as_batch(raw: dict[str, Any]) -> WireBatch:
     return raw  # type: ignore[return-value]  # a dumped ObservationBatch has exactly WireBatch's shape
-
-
-def _as_reading(raw: dict[str, Any]) -> WireReading:
-    return raw  # type: ignore[return-value]  # a dumped WireObservation has exactly WireReading's shape
 
 
 def _parse_slowly(payload: bytes) -> WireBatch:
