@@ -194,13 +194,13 @@ def register_gateway(conn: psycopg.Connection, gateway_id: str, *, label: str | 
 
 
 def kit_url(broker_url: str, gateway_id: str, password: str) -> str:
-    parts = urlsplit(broker_url)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ProvisionError(f"broker URL {broker_url!r} must be mqtt://host:port or mqtts://host:port")
     try:
-        BrokerEndpoint.parse(broker_url)
+        BrokerEndpoint.parse(broker_url)  # scheme, port and options, as the kit will read them
     except EndpointError as exc:
-        raise ProvisionError(str(exc)) from None
+        raise ProvisionError(f"broker URL {broker_url!r}: {exc}") from None
+    parts = urlsplit(broker_url)
+    if not parts.hostname:  # a kit cannot fall back to localhost
+        raise ProvisionError(f"broker URL {broker_url!r} must name the broker's host: mqtts://host:port")
     port = f":{parts.port}" if parts.port else ""
     # The query (?cafile=…) goes to the kit too: it says which CA the kit trusts.
     return urlunsplit((parts.scheme, f"{gateway_id}:{password}@{parts.hostname}{port}", "", parts.query, ""))

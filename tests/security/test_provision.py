@@ -17,6 +17,7 @@ from gateway.provision import (
     acl_text,
     check_gateway_id,
     hash_password,
+    kit_url,
     read_passwd,
     set_account,
     verify_password,
@@ -55,6 +56,22 @@ def test_python_fallback_keeps_other_accounts(tmp_path: Path) -> None:
 def test_ids_that_could_widen_the_acl_are_refused(bad: str) -> None:
     with pytest.raises(ProvisionError):
         check_gateway_id(bad)
+
+
+@pytest.mark.parametrize(("broker", "says"), [
+    ("http://mqtt.example.org", "mqtt:// or mqtts://"),
+    ("mqtts://", "must name the broker's host"),
+    ("mqtts://mqtt.example.org?ca=/etc/nearcare/ca.crt", "unknown options"),
+    ("mqtt://mqtt.example.org?cafile=/etc/nearcare/ca.crt", "cafile needs an mqtts"),
+])
+def test_a_broker_url_the_kit_could_not_use_is_refused(broker: str, says: str) -> None:
+    with pytest.raises(ProvisionError, match=says):
+        kit_url(broker, "kit-1", "secret")
+
+
+def test_the_kit_url_carries_the_credentials_and_the_ca_option() -> None:
+    assert (kit_url("mqtts://mqtt.example.org:8883?cafile=/etc/nearcare/ca.crt", "kit-1", "secret")
+            == "mqtts://kit-1:secret@mqtt.example.org:8883?cafile=/etc/nearcare/ca.crt")
 
 
 def test_the_acl_gives_gateways_only_their_own_topics() -> None:
