@@ -72,6 +72,14 @@ def _user(row: dict[str, Any]) -> User:
                 role=str(row["role"]), organisation_id=row["organisation_id"], locale=str(row["locale"]))
 
 
+async def find_user(conn: psycopg.AsyncConnection, username: str) -> User | None:
+    """The account of this user name, without signing in (for jobs that act as a named user)."""
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.username = %s", (username,))
+    row = await cur.fetchone()
+    return _user(row) if row else None
+
+
 async def authenticate(conn: psycopg.AsyncConnection, username: str, password: str) -> User | None:
     cur = conn.cursor(row_factory=dict_row)
     await cur.execute(f"SELECT {_USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = %s",

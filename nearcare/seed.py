@@ -12,11 +12,10 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg.rows import dict_row
 
 from alerts.store import queue_depth
 from clinician_ui import alert_actions
-from clinician_ui.accounts import User, create_user
+from clinician_ui.accounts import User, create_user, find_user
 from clinician_ui.errors import Conflict, NotFound
 from nearcare.cohort import DemoPatient
 
@@ -170,12 +169,9 @@ def _handling(rule: str, severity: str) -> tuple[str, str]:
 
 
 async def _user(conn: psycopg.AsyncConnection, username: str) -> User:
-    cur = conn.cursor(row_factory=dict_row)
-    await cur.execute("SELECT id, username, display_name, role, organisation_id, locale FROM users"
-                      " WHERE username = %s", (username,))
-    row = await cur.fetchone()
-    assert row is not None, f"no demo user {username}"
-    return User(**row)
+    user = await find_user(conn, username)
+    assert user is not None, f"no demo user {username}"
+    return user
 
 
 async def handle_past_alerts(database_url: str, before: datetime) -> list[int]:
