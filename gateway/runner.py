@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from device_profiles.wire import WireObservation
 from gateway import metrics
 from gateway.download import Committed, sequence_key
 from gateway.health import write_status
@@ -26,6 +28,28 @@ log = structlog.get_logger(__name__)
 class EnrolledDevice:
     address: str
     spec: DeviceSpec
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What one device session left to keep: its readings, and the meter's newest record to commit after them."""
+
+    address: str
+    observations: Sequence[WireObservation]
+    last_record: Committed | None = None
+    commit_record: bool = False
+
+
+def keep(outbox: Outbox, collected: Sequence[Collected]) -> int:
+    """Into the outbox: every reading first, then each meter's newest record. A crash between the two means the
+    meter is asked again from its old record, never that a record is skipped. Returns readings new to it."""
+    added = 0
+    if any(c.observations for c in collected):
+        added = outbox.put((str(o.id), o.model_dump_json()) for c in collected for o in c.observations)
+    for c in collected:
+        if c.commit_record:
+            outbox.set_meta(sequence_key(c.address), c.last_record.to_meta() if c.last_record else "")
+    return added
 
 
 @dataclass
@@ -77,8 +101,7 @@ class Gateway:
             except (LinkLost, OSError, TimeoutError) as exc:
                 self._backoff(health, str(exc))
                 continue
-            key = sequence_key(ad.address)
-            last = Committed.from_meta(self.outbox.get_meta(key)) if enrolled.spec.racp else None
+            last = Committed.from_meta(self.outbox.get_meta(sequence_key(ad.address))) if enrolled.spec.racp else None
             result = await run_session(link, ad.address, enrolled.spec, self.tz, last_record=last)
             if result.clock_offset is not None:
                 health.clock_offset_s = result.clock_offset.total_seconds()
@@ -86,13 +109,10 @@ class Gateway:
                 health.battery = result.battery
             if result.info:
                 health.info = {**health.info, **result.info}
+            queued += keep(self.outbox, [Collected(ad.address, result.observations, result.last_record,
+                                                   result.commit_record)])
             if result.observations:
-                queued += self.outbox.put((str(o.id), o.model_dump_json()) for o in result.observations)
                 self.publisher.wake()
-            if result.commit_record:
-                # Only now that the readings are safely in the outbox: a crash before this line means the
-                # meter is asked again from the old sequence, never that a record is skipped.
-                self.outbox.set_meta(key, result.last_record.to_meta() if result.last_record else "")
             if result.problems:
                 self._backoff(health, "; ".join(result.problems))
             else:

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from device_profiles.wire import WireObservation
-from gateway.download import Committed, sequence_key
+from gateway.download import Committed
 from gateway.outbox import Outbox
 from gateway.publisher import Publisher
-from gateway.runner import EnrolledDevice, Gateway
+from gateway.runner import Collected, EnrolledDevice, Gateway, keep
 from gateway.session import run_session
 from gateway.sim.devices import KINDS, SimulatedDevice
 from gateway.sim.radio import SimLink, SimulatedRadio
@@ -35,16 +34,6 @@ log = structlog.get_logger(__name__)
 # How long after a reading the kit uploaded it during the weeks before the demo: the meter advertises after
 # the test and the gateway, scanning every few seconds, takes it within a minute or two.
 UPLOAD_DELAY_S = (20, 150)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """What one replayed session left for the outbox, and the meter's record to commit after it."""
-
-    observations: list[WireObservation]
-    address: str
-    record: Committed | None = None
-    commit_record: bool = False
 
 
 @dataclass
@@ -62,7 +51,7 @@ class Kit:
         if device is not None:
             device.take(sample)
 
-    async def upload_history(self, device: SimulatedDevice, samples: list[tuple[Sample, datetime]]) -> list[Upload]:
+    async def upload_history(self, device: SimulatedDevice, samples: list[tuple[Sample, datetime]]) -> list[Collected]:
         """One device's readings, oldest first: the patient measures at ``sample.at``, and the gateway
         collects the reading at the time paired with it — the same GATT session, decoders and observation
         ids as live, on a simulated link whose clock (and the session's) is that moment."""
@@ -81,15 +70,13 @@ class Kit:
                 log.warning("demo_history_session_problem", kit=self.patient.gateway_id, problems=result.problems)
             if result.commit_record:
                 self.records[device.address] = result.last_record
-            out.append(Upload(result.observations, device.address, result.last_record, result.commit_record))
+            out.append(Collected(device.address, result.observations, result.last_record,
+                                 result.commit_record))
         return out
 
-    def queue(self, uploads: list[Upload]) -> int:
+    def queue(self, uploads: list[Collected]) -> int:
         """Into the outbox as the gateway does it: readings first, then the meters' committed records."""
-        n = self.gateway.outbox.put((str(o.id), o.model_dump_json()) for u in uploads for o in u.observations)
-        for u in uploads:
-            if u.commit_record:
-                self.gateway.outbox.set_meta(sequence_key(u.address), u.record.to_meta() if u.record else "")
+        n = keep(self.gateway.outbox, uploads)
         self.publisher.wake()
         return n
 
@@ -137,7 +124,7 @@ class KitFleet:
         readings, so the alert core meets the weeks in order, as it would have. The next day's sessions run
         meanwhile. Returns (samples, readings)."""
         plan = self._history_plan()
-        sessions: queue.Queue[tuple[date, list[list[Upload]]] | BaseException] = queue.Queue()
+        sessions: queue.Queue[tuple[date, list[list[Collected]]] | BaseException] = queue.Queue()
 
         def collect() -> None:
             try:
@@ -177,9 +164,9 @@ class KitFleet:
                 day[i].setdefault(s.kind, []).append((s, at))
         return plan
 
-    async def _day_sessions(self, day: list[dict[str, list[tuple[Sample, datetime]]]]) -> list[list[Upload]]:
+    async def _day_sessions(self, day: list[dict[str, list[tuple[Sample, datetime]]]]) -> list[list[Collected]]:
         """One day's sessions, per kit; the devices of a kit collect side by side, each in its own order."""
-        async def one_kit(kit: Kit, by_kind: dict[str, list[tuple[Sample, datetime]]]) -> list[Upload]:
+        async def one_kit(kit: Kit, by_kind: dict[str, list[tuple[Sample, datetime]]]) -> list[Collected]:
             done = await asyncio.gather(*(kit.upload_history(kit.devices[k], ss) for k, ss in by_kind.items()))
             return [u for ups in done for u in ups]
 
