@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from device_profiles.endpoint import BrokerEndpoint
 from nearcare.ports import free_port, is_listening
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -119,13 +120,28 @@ def running(broker: PrivateMosquitto) -> Iterator[PrivateMosquitto]:
 def connect(broker: PrivateMosquitto, user: str | None, password: str | None, *,
             protocol: int = mqtt.MQTTv311, timeout: float = 5) -> tuple[mqtt.Client, str]:
     """A connected (looping) client and the CONNACK reason as text; the caller disconnects."""
+    client, reason = connect_url(broker.url(user, password), protocol=protocol, timeout=timeout)
+    assert client is not None, reason  # plain TCP to a running broker: no handshake to fail
+    return client, reason
+
+
+def connect_url(url: str, *, protocol: int = mqtt.MQTTv311,
+                timeout: float = 5) -> tuple[mqtt.Client | None, str]:
+    """Connect as the URL says (TLS and its CA included): a looping client and the CONNACK reason as text, or
+    no client and "refused: <error>" when the connection or the TLS handshake failed."""
+    ep = BrokerEndpoint.parse(url)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}", protocol=protocol)
-    if user is not None:
-        client.username_pw_set(user, password)
+    if ep.username is not None:
+        client.username_pw_set(ep.username, ep.password)
+    if ep.tls:
+        client.tls_set(ca_certs=ep.cafile)
     reasons: list[str] = []
     client.on_connect = lambda c, u, f, reason, p: reasons.append(str(reason))
     client.reconnect_delay_set(min_delay=30, max_delay=30)  # a refused client must not retry during a test
-    client.connect(host="127.0.0.1", port=broker.port, keepalive=30)
+    try:
+        client.connect(host=ep.host, port=ep.port, keepalive=30)
+    except OSError as exc:  # ssl.SSLError is an OSError: the handshake itself failed
+        return None, f"refused: {type(exc).__name__}"
     client.loop_start()
     deadline = time.monotonic() + timeout
     while not reasons and time.monotonic() < deadline:

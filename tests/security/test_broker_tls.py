@@ -12,16 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 import trustme
-from paho.mqtt.enums import CallbackAPIVersion
 
 from device_profiles.endpoint import BrokerEndpoint, EndpointError
 from gateway.provision import provision, set_account, write_acl
 from gateway.sim.scenarios import Sample
-from tests.security.mosquitto_server import PrivateMosquitto, require_mosquitto
+from tests.security.mosquitto_server import PrivateMosquitto, close, connect_url, require_mosquitto
 from tests.support.platform import TZ, SimKit, ingest_worker, make_patient
 
 INGEST_PASSWORD = "ingest-" + uuid.uuid4().hex
@@ -58,23 +56,10 @@ def tls_broker(tmp_path: Path) -> Iterator[TlsBroker]:
 
 def _connack(url: str, timeout: float = 5) -> str:
     """What a client gets on connecting: the CONNACK reason, or the error that stopped it."""
-    ep = BrokerEndpoint.parse(url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"probe-{uuid.uuid4().hex[:6]}")
-    if ep.username:
-        client.username_pw_set(ep.username, ep.password)
-    if ep.tls:
-        client.tls_set(ca_certs=ep.cafile)
-    reasons: list[str] = []
-    client.on_connect = lambda c, u, f, reason, p: reasons.append(str(reason))
-    try:
-        client.connect(ep.host, ep.port, keepalive=10)
-    except OSError as exc:  # ssl.SSLError is an OSError: the handshake itself failed
-        return f"refused: {type(exc).__name__}"
-    deadline = time.monotonic() + timeout
-    while not reasons and time.monotonic() < deadline:
-        client.loop(0.1)
-    client.disconnect()
-    return reasons[0] if reasons else "no CONNACK"
+    client, reason = connect_url(url, timeout=timeout)
+    if client is not None:
+        close(client)
+    return reason
 
 
 def test_a_kit_provisioned_for_a_private_ca_stores_its_readings_over_tls(tls_broker: TlsBroker, database_url: str,
